@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtrpc: connections and calls.
+ *
+ * THREADS. A vrpc_conn may be used by any number of threads at once. Calls
+ * from several threads are multiplexed on the one socket: each call gets its
+ * own serial, replies are matched by (program, version, serial) and may
+ * arrive in any order. At any moment at most one thread performs I/O on the
+ * socket (it reads and writes for everybody and hands the role to another
+ * waiting thread when its own reply has arrived); the others sleep until
+ * their reply is there. A thread that only sends (vrpc_call_send) never
+ * blocks on the network. Replies are decoded in the thread that collects
+ * them, outside the connection lock.
+ *
+ * Keepalive PINGs from the daemon are answered whenever the library reads
+ * the socket, i.e. while some call is waiting or vrpc_conn_process() runs.
+ * The library never advertises keepalive support to the daemon unless it has
+ * a way to service the socket while the application is idle.
+ *
+ * ERRORS. Functions return 0 or a negative VRPC_E_* code. Where a function
+ * takes `vrpc_error **err`, a non-NULL err receives, on failure, an error
+ * object with every field of libvirt's remote_error: for a daemon error
+ * (VRPC_E_REMOTE) exactly what the daemon sent, for a local failure a
+ * libvirt-style code/domain (VRPC_ERR_*, VRPC_FROM_*) and a message that
+ * says what failed. Release it with vrpc_free(). err may be NULL.
+ *
+ * MEMORY. A reply (`ret`) is one allocation: release it with vrpc_free().
+ * Arguments are only read during the call; the library keeps no pointer.
+ */
+#ifndef VIRTRPC_CONN_H
+#define VIRTRPC_CONN_H
+
+#include <virtrpc/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct vrpc_conn vrpc_conn;
+/* Generated from libvirt's `remote_error` (code, domain, message, level, dom,
+ * str1, str2, str3, int1, int2, net); see <virtrpc/protocol.h>. */
+typedef struct vrpc_error vrpc_error;
+/* A call that was sent and whose reply has not been collected yet. */
+typedef struct vrpc_pending vrpc_pending;
+
+enum {
+    VRPC_OPEN_READONLY = 1 << 0, /* open read-only (the daemon's -sock-ro socket) */
+    VRPC_OPEN_NO_AUTOSTART = 1 << 1, /* never start a session daemon */
+};
+
+/*
+ * Open a connection to a libvirt daemon, as libvirt's client would for the
+ * same URI: driver[+transport]://[user@][host][:port]/path[?params].
+ * uri == NULL (or "") takes $LIBVIRT_DEFAULT_URI, and without it probes the
+ * local daemon. Runs the whole open sequence (AUTH_LIST, authentication,
+ * CONNECT_OPEN with the name libvirt sends).
+ */
+VRPC_EXPORT int vrpc_conn_open(vrpc_conn **out, const char *uri, unsigned int flags,
+                               vrpc_error **err);
+
+/*
+ * Open an admin connection (the admin program on a daemon's admin socket):
+ * "libvirtd:///system", "virtqemud:///system", "...:///session", with an
+ * optional "?socket=PATH". Runs ADMIN_PROC_CONNECT_OPEN.
+ */
+VRPC_EXPORT int vrpc_conn_open_admin(vrpc_conn **out, const char *uri, unsigned int flags,
+                                     vrpc_error **err);
+
+/*
+ * Wrap an already connected stream socket without any open sequence
+ * (tests, custom transports). The connection owns fd from now on.
+ */
+VRPC_EXPORT int vrpc_conn_new_fd(vrpc_conn **out, int fd);
+
+/*
+ * Close: sends CONNECT_CLOSE (or ADMIN connect close) when the connection
+ * was opened with vrpc_conn_open*, closes the socket, fails every call
+ * still waiting with VRPC_E_CLOSED and frees the connection. NULL-safe.
+ * No other thread may use the connection once this is called.
+ */
+VRPC_EXPORT void vrpc_conn_close(vrpc_conn *c);
+
+/* The socket, for poll(). -1 when closed. */
+VRPC_EXPORT int vrpc_conn_get_fd(const vrpc_conn *c);
+/* The URI the connection was opened with (NULL for vrpc_conn_new_fd). */
+VRPC_EXPORT const char *vrpc_conn_get_uri(const vrpc_conn *c);
+/* The name sent in CONNECT_OPEN. */
+VRPC_EXPORT const char *vrpc_conn_get_open_name(const vrpc_conn *c);
+/* The path of the Unix socket, if any. */
+VRPC_EXPORT const char *vrpc_conn_get_socket_path(const vrpc_conn *c);
+/* 0 while the connection is usable, else the sticky error code that closed it. */
+VRPC_EXPORT int vrpc_conn_get_status(const vrpc_conn *c);
+
+/*
+ * Process whatever I/O is ready without blocking: write queued calls, read
+ * and dispatch replies, answer keepalive PINGs. Returns 0 or an error code
+ * (the connection is then closed and every waiter has been woken).
+ */
+VRPC_EXPORT int vrpc_conn_process(vrpc_conn *c);
+
+/* ---- Generic calls (the generated per-procedure functions wrap these) ---- */
+
+/*
+ * Queue a call and return at once with a handle for its reply. Never blocks
+ * on the network: bytes that cannot be written now are written by whichever
+ * thread next performs I/O (a waiting call, vrpc_call_poll, vrpc_conn_process).
+ * args must point to a value of proc->args (NULL for void).
+ */
+VRPC_EXPORT int vrpc_call_send(vrpc_conn *c, const vrpc_proc *proc, const void *args,
+                               vrpc_pending **out);
+
+/*
+ * Wait for the reply of a pending call and consume the handle (always, also
+ * on error). On success *ret (if ret is not NULL) receives the decoded reply
+ * (NULL for a void reply), to release with vrpc_free().
+ */
+VRPC_EXPORT int vrpc_call_wait(vrpc_conn *c, vrpc_pending *p, void **ret, vrpc_error **err);
+
+/*
+ * Like vrpc_call_wait but never blocks: performs the I/O that is ready and
+ * returns VRPC_E_AGAIN (the handle stays valid) if the reply is not there yet.
+ */
+VRPC_EXPORT int vrpc_call_poll(vrpc_conn *c, vrpc_pending *p, void **ret, vrpc_error **err);
+
+/* Forget a pending call: its reply is dropped when it comes. Consumes p. NULL-safe. */
+VRPC_EXPORT void vrpc_call_discard(vrpc_conn *c, vrpc_pending *p);
+
+/* Send and wait: the blocking call. */
+VRPC_EXPORT int vrpc_call(vrpc_conn *c, const vrpc_proc *proc, const void *args, void **ret,
+                          vrpc_error **err);
+
+/* The serial a pending call was sent with. */
+VRPC_EXPORT uint32_t vrpc_pending_serial(const vrpc_pending *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

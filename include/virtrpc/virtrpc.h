@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+/* virtrpc: the umbrella header. */
+#ifndef VIRTRPC_VIRTRPC_H
+#define VIRTRPC_VIRTRPC_H
+
+#include <virtrpc/types.h>
+#include <virtrpc/conn.h>
+#include <virtrpc/consts.h>
+#include <virtrpc/protocol.h>
+
+#endif

@@ -1,0 +1,21 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Install what building, the demo and the tests need on Debian 12, if missing.
+set -eu
+pkgs="gcc libc6-dev meson ninja-build pkg-config libjson-c-dev python3 xz-utils dpkg-dev
+      libvirt-daemon libvirt-clients python3-libvirt util-linux procps clang"
+missing=
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "deps: missing packages:$missing (run as root to install them)" >&2
+        exit 1
+    fi
+    echo "deps: installing$missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >&2
+fi
