@@ -4,16 +4,32 @@
 # package into a cache outside the source tree and print the directory.
 # Only what the generator needs is extracted. Run as root on a fresh machine
 # it adds a deb-src entry when none exists.
+#   fetch-libvirt-src.sh          the libvirt of this Debian release
+#   fetch-libvirt-src.sh SUITE    the libvirt of another Debian suite (e.g. trixie),
+#                                 through private package lists (the system's apt
+#                                 configuration is not changed)
 set -eu
+suite=${1:-}
 
 cache="${VIRTRPC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/virtrpc}"
 mkdir -p "$cache"
 
 log() { echo "fetch-libvirt-src: $*" >&2; }
 
+apt_opts=
+if [ -n "$suite" ]; then
+    lists="$cache/apt-$suite"
+    mkdir -p "$lists/lists/partial"
+    echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" > "$lists/sources.list"
+    apt_opts="-o Dir::Etc::sourcelist=$lists/sources.list -o Dir::Etc::sourceparts=/nonexistent -o Dir::State::Lists=$lists/lists"
+    # shellcheck disable=SC2086
+    apt-get $apt_opts update -qq >&2
+fi
+
 # Which libvirt does Debian ship here?
-version=$(apt-cache showsrc libvirt 2>/dev/null | sed -n 's/^Version: //p' | head -n 1 || true)
-if [ -z "$version" ]; then
+# shellcheck disable=SC2086
+version=$(apt-cache $apt_opts showsrc libvirt 2>/dev/null | sed -n 's/^Version: //p' | head -n 1 || true)
+if [ -z "$version" ] && [ -z "$suite" ]; then
     if ! grep -rqsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/; then
         log "adding a deb-src entry for Debian's main archive"
         suites=$(. /etc/os-release && echo "$VERSION_CODENAME")
@@ -41,9 +57,10 @@ fi
 work=$(mktemp -d "$cache/fetch.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 log "downloading libvirt $version source"
-(cd "$work" && apt-get source --download-only -qq "libvirt=$version" >&2 2>/dev/null) ||
-    (cd "$work" && apt-get source --download-only -qq libvirt >&2)
-orig=$(ls "$work"/libvirt_*.orig.tar.* | head -n 1)
+# shellcheck disable=SC2086
+(cd "$work" && apt-get $apt_opts source --download-only -qq "libvirt=$version" >&2 2>&1) || true
+orig=$(ls "$work"/libvirt_*.orig.tar.xz 2>/dev/null | head -n 1)
+[ -n "$orig" ] || { log "download of the libvirt source package failed"; exit 1; }
 tar -xf "$orig" -C "$work" --wildcards \
     "libvirt-$upstream/meson.build" \
     "libvirt-$upstream/src/rpc/virnetprotocol.x" \
