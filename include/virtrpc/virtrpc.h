@@ -7,5 +7,6 @@
 #include <virtrpc/conn.h>
 #include <virtrpc/consts.h>
 #include <virtrpc/protocol.h>
+#include <virtrpc/simple.h>
 
 #endif

@@ -1,0 +1,647 @@
+/* SPDX-License-Identifier: MIT */
+/* The convenience layer over the generated calls: see <virtrpc/simple.h>. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <virtrpc/consts.h>
+#include <virtrpc/protocol.h>
+#include <virtrpc/simple.h>
+
+#include "alloc.h"
+#include "error.h"
+
+/* How many state queries of a listing are in flight at once. */
+#define LIST_WINDOW 32
+
+static int no_memory(vrpc_error **err)
+{
+    vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_NONE, "out of memory");
+    return VRPC_E_NOMEM;
+}
+
+static int invalid_arg(vrpc_error **err, const char *what)
+{
+    vrpc_error_set(err, VRPC_ERR_INVALID_ARG, VRPC_FROM_NONE, "invalid argument: %s", what);
+    return VRPC_E_INVALID;
+}
+
+/* Is this a daemon error with the given virErrorNumber? */
+static bool remote_code(int rc, const vrpc_error *e, int code)
+{
+    return rc == VRPC_E_REMOTE && e && e->code == code;
+}
+
+/* ---- UUIDs and state words ---- */
+
+VRPC_EXPORT void vrpc_simple_uuid_format(const uint8_t uuid[16], char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (size_t i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[uuid[i] >> 4];
+        out[o++] = hex[uuid[i] & 15];
+    }
+    out[o] = '\0';
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+VRPC_EXPORT int vrpc_simple_uuid_parse(const char *s, uint8_t uuid[16])
+{
+    uint8_t u[16];
+    size_t i = 0;
+    if (!s || !uuid)
+        return VRPC_E_INVALID;
+    for (size_t b = 0; b < 16; b++) {
+        int hi, lo;
+        if (b == 4 || b == 6 || b == 8 || b == 10) {
+            if (s[i] != '-')
+                return VRPC_E_INVALID;
+            i++;
+        }
+        hi = hexval(s[i]);
+        lo = hi < 0 ? -1 : hexval(s[i + 1]);
+        if (lo < 0)
+            return VRPC_E_INVALID;
+        u[b] = (uint8_t)(hi << 4 | lo);
+        i += 2;
+    }
+    if (s[i] != '\0')
+        return VRPC_E_INVALID;
+    memcpy(uuid, u, 16);
+    return 0;
+}
+
+VRPC_EXPORT const char *vrpc_simple_state_name(int32_t state)
+{
+    switch (state) {
+    case VRPC_DOMAIN_RUNNING:
+        return "running";
+    case VRPC_DOMAIN_BLOCKED:
+        return "idle";
+    case VRPC_DOMAIN_PAUSED:
+        return "paused";
+    case VRPC_DOMAIN_SHUTDOWN:
+        return "in shutdown";
+    case VRPC_DOMAIN_SHUTOFF:
+        return "shut off";
+    case VRPC_DOMAIN_CRASHED:
+        return "crashed";
+    case VRPC_DOMAIN_PMSUSPENDED:
+        return "pmsuspended";
+    default:
+        return "no state";
+    }
+}
+
+/* ---- connections ---- */
+
+VRPC_EXPORT int vrpc_simple_open(vrpc_conn **out, const char *uri, bool read_only, vrpc_error **err)
+{
+    if (!out)
+        return invalid_arg(err, "no place for the connection");
+    return vrpc_conn_open(out, uri, read_only ? VRPC_OPEN_READONLY : 0, err);
+}
+
+/* ---- finding a domain ---- */
+
+/* A domain reference returned by a lookup: `mem` is the reply that holds it. */
+typedef struct dom_ref {
+    void *mem;
+    const vrpc_nonnull_domain *dom;
+} dom_ref;
+
+/* A non-negative decimal number that fits in an int32_t? */
+static bool parse_id(const char *s, int32_t *id)
+{
+    int64_t v = 0;
+    if (!*s)
+        return false;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        v = v * 10 + (*p - '0');
+        if (v > INT32_MAX)
+            return false;
+    }
+    *id = (int32_t)v;
+    return true;
+}
+
+/* Find a domain by id, UUID or name (in that order, as virsh does). */
+static int lookup(vrpc_conn *c, const char *ident, dom_ref *r, vrpc_error **err)
+{
+    vrpc_error *e = NULL;
+    int32_t id;
+    uint8_t uuid[16];
+    int rc;
+
+    r->mem = NULL;
+    r->dom = NULL;
+    if (!c)
+        return invalid_arg(err, "no connection");
+    if (!ident || !*ident)
+        return invalid_arg(err, "no domain name");
+
+    if (parse_id(ident, &id)) {
+        vrpc_domain_lookup_by_id_args a = {.id = id};
+        vrpc_domain_lookup_by_id_ret *ret = NULL;
+        rc = vrpc_domain_lookup_by_id(c, &a, &ret, &e);
+        if (rc == 0) {
+            r->mem = ret;
+            r->dom = &ret->dom;
+            return 0;
+        }
+        if (!remote_code(rc, e, VRPC_ERR_NO_DOMAIN)) {
+            vrpc_error_move(err, &e);
+            return rc;
+        }
+        vrpc_free(e);
+        e = NULL;
+    }
+    if (vrpc_simple_uuid_parse(ident, uuid) == 0) {
+        vrpc_domain_lookup_by_uuid_args a;
+        vrpc_domain_lookup_by_uuid_ret *ret = NULL;
+        memcpy(a.uuid, uuid, sizeof(a.uuid));
+        rc = vrpc_domain_lookup_by_uuid(c, &a, &ret, &e);
+        if (rc == 0) {
+            r->mem = ret;
+            r->dom = &ret->dom;
+            return 0;
+        }
+        if (!remote_code(rc, e, VRPC_ERR_NO_DOMAIN)) {
+            vrpc_error_move(err, &e);
+            return rc;
+        }
+        vrpc_free(e);
+        e = NULL;
+    }
+    {
+        vrpc_domain_lookup_by_name_args a = {.name = (char *)ident};
+        vrpc_domain_lookup_by_name_ret *ret = NULL;
+        rc = vrpc_domain_lookup_by_name(c, &a, &ret, err);
+        if (rc == 0) {
+            r->mem = ret;
+            r->dom = &ret->dom;
+        }
+        return rc;
+    }
+}
+
+/* The state of a domain: domain_get_state, or domain_get_info where the
+ * driver does not support it. */
+static int get_state(vrpc_conn *c, const vrpc_nonnull_domain *dom, int32_t *state, int32_t *reason,
+                     vrpc_error **err)
+{
+    vrpc_domain_get_state_args a = {.dom = *dom, .flags = 0};
+    vrpc_domain_get_state_ret *ret = NULL;
+    vrpc_error *e = NULL;
+    int rc = vrpc_domain_get_state(c, &a, &ret, &e);
+    if (rc == 0) {
+        *state = ret->state;
+        *reason = ret->reason;
+        vrpc_free(ret);
+        return 0;
+    }
+    if (remote_code(rc, e, VRPC_ERR_NO_SUPPORT)) {
+        vrpc_domain_get_info_args ia = {.dom = *dom};
+        vrpc_domain_get_info_ret *iret = NULL;
+        vrpc_free(e);
+        rc = vrpc_domain_get_info(c, &ia, &iret, err);
+        if (rc == 0) {
+            *state = iret->state;
+            *reason = 0;
+            vrpc_free(iret);
+        }
+        return rc;
+    }
+    vrpc_error_move(err, &e);
+    return rc;
+}
+
+/* One vrpc_simple_domain (and its name) in one allocation. */
+static int make_domain(vrpc_conn *c, const vrpc_nonnull_domain *dom, vrpc_simple_domain **out,
+                       vrpc_error **err)
+{
+    int32_t state = VRPC_DOMAIN_NOSTATE, reason = 0;
+    size_t nlen = strlen(dom->name) + 1;
+    vrpc_simple_domain *d;
+    int rc = get_state(c, dom, &state, &reason, err);
+    if (rc)
+        return rc;
+    d = vrpc_malloc(sizeof(*d) + nlen);
+    if (!d)
+        return no_memory(err);
+    d->name = (char *)(d + 1);
+    memcpy(d->name, dom->name, nlen);
+    memcpy(d->uuid, dom->uuid, 16);
+    d->id = dom->id;
+    d->state = state;
+    d->reason = reason;
+    *out = d;
+    return 0;
+}
+
+VRPC_EXPORT int vrpc_simple_domain_lookup(vrpc_conn *c, const char *domain,
+                                          vrpc_simple_domain **out, vrpc_error **err)
+{
+    dom_ref r;
+    int rc;
+    if (!out)
+        return invalid_arg(err, "no place for the result");
+    *out = NULL;
+    rc = lookup(c, domain, &r, err);
+    if (rc)
+        return rc;
+    rc = make_domain(c, r.dom, out, err);
+    vrpc_free(r.mem);
+    return rc;
+}
+
+/* ---- listing ---- */
+
+typedef struct listed {
+    const vrpc_nonnull_domain *dom;
+    int32_t state, reason;
+    bool gone; /* vanished between the listing and the state query */
+} listed;
+
+/* virsh's order: running domains by id, then the others by name. */
+static int listed_cmp(const void *pa, const void *pb)
+{
+    const listed *a = pa, *b = pb;
+    bool ia = a->dom->id >= 0, ib = b->dom->id >= 0;
+    if (ia && ib)
+        return (a->dom->id > b->dom->id) - (a->dom->id < b->dom->id);
+    if (ia != ib)
+        return ia ? -1 : 1;
+    return strcasecmp(a->dom->name, b->dom->name);
+}
+
+/* Collect the state reply of entry i (whose query was sent with cookie k). */
+static int collect_state(vrpc_conn *c, listed *l, vrpc_domain_get_state_cookie k, vrpc_error **err)
+{
+    vrpc_domain_get_state_ret *ret = NULL;
+    vrpc_error *e = NULL;
+    int rc = vrpc_domain_get_state_reply(c, k, &ret, &e);
+    if (rc == 0) {
+        l->state = ret->state;
+        l->reason = ret->reason;
+        vrpc_free(ret);
+        return 0;
+    }
+    if (remote_code(rc, e, VRPC_ERR_NO_DOMAIN)) {
+        vrpc_free(e);
+        l->gone = true;
+        return 0;
+    }
+    if (remote_code(rc, e, VRPC_ERR_NO_SUPPORT)) {
+        vrpc_free(e);
+        e = NULL;
+        rc = get_state(c, l->dom, &l->state, &l->reason, &e);
+        if (remote_code(rc, e, VRPC_ERR_NO_DOMAIN)) {
+            vrpc_free(e);
+            l->gone = true;
+            return 0;
+        }
+    }
+    vrpc_error_move(err, &e);
+    return rc;
+}
+
+VRPC_EXPORT int vrpc_simple_list_domains(vrpc_conn *c, vrpc_simple_domain_list **out,
+                                         vrpc_error **err)
+{
+    vrpc_connect_list_all_domains_args la = {.need_results = 1, .flags = 0};
+    vrpc_connect_list_all_domains_ret *lret = NULL;
+    vrpc_domain_get_state_cookie *cookies = NULL;
+    vrpc_simple_domain_list *list;
+    listed *l = NULL;
+    size_t n, sent = 0, done = 0, count = 0, names = 0;
+    char *strings;
+    int rc;
+
+    if (!out)
+        return invalid_arg(err, "no place for the result");
+    *out = NULL;
+    if (!c)
+        return invalid_arg(err, "no connection");
+    rc = vrpc_connect_list_all_domains(c, &la, &lret, err);
+    if (rc)
+        return rc;
+    n = lret->domains.n;
+    if (n) {
+        l = vrpc_calloc(n, sizeof(*l));
+        cookies = vrpc_calloc(n, sizeof(*cookies));
+        if (!l || !cookies) {
+            rc = no_memory(err);
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        l[i].dom = &lret->domains.items[i];
+        l[i].state = VRPC_DOMAIN_NOSTATE;
+    }
+
+    /* Query the states with up to LIST_WINDOW calls in flight. */
+    while (done < n) {
+        while (sent < n && sent - done < LIST_WINDOW) {
+            vrpc_domain_get_state_args a = {.dom = *l[sent].dom, .flags = 0};
+            rc = vrpc_domain_get_state_send(c, &a, &cookies[sent]);
+            if (rc) {
+                vrpc_error_set(err, VRPC_ERR_RPC, VRPC_FROM_RPC,
+                               "cannot send the state query of domain '%s': %s", l[sent].dom->name,
+                               vrpc_strerror(rc));
+                goto out;
+            }
+            sent++;
+        }
+        rc = collect_state(c, &l[done], cookies[done], err);
+        done++;
+        if (rc)
+            goto out;
+    }
+
+    qsort(l, n, sizeof(*l), listed_cmp);
+    for (size_t i = 0; i < n; i++) {
+        if (l[i].gone)
+            continue;
+        count++;
+        names += strlen(l[i].dom->name) + 1;
+    }
+    list = vrpc_malloc(sizeof(*list) + count * sizeof(vrpc_simple_domain) + names);
+    if (!list) {
+        rc = no_memory(err);
+        goto out;
+    }
+    list->count = count;
+    list->domains = (vrpc_simple_domain *)(list + 1);
+    strings = (char *)(list->domains + count);
+    count = 0;
+    for (size_t i = 0; i < n; i++) {
+        vrpc_simple_domain *d = &list->domains[count];
+        size_t len;
+        if (l[i].gone)
+            continue;
+        len = strlen(l[i].dom->name) + 1;
+        memcpy(strings, l[i].dom->name, len);
+        d->name = strings;
+        strings += len;
+        memcpy(d->uuid, l[i].dom->uuid, 16);
+        d->id = l[i].dom->id;
+        d->state = l[i].state;
+        d->reason = l[i].reason;
+        count++;
+    }
+    *out = list;
+    rc = 0;
+out:
+    /* Calls sent but not collected (after an error): drop their replies. */
+    for (size_t i = done; i < sent; i++)
+        vrpc_call_discard(c, cookies[i].p);
+    vrpc_free(cookies);
+    vrpc_free(l);
+    vrpc_free(lret);
+    return rc;
+}
+
+/* ---- information ---- */
+
+VRPC_EXPORT int vrpc_simple_domain_get_info(vrpc_conn *c, const char *domain,
+                                            vrpc_simple_domain_info **out, vrpc_error **err)
+{
+    vrpc_domain_get_info_cookie k_info;
+    vrpc_domain_get_state_cookie k_state;
+    vrpc_domain_get_os_type_cookie k_os;
+    vrpc_domain_is_persistent_cookie k_pers;
+    vrpc_domain_get_autostart_cookie k_auto;
+    vrpc_domain_has_managed_save_image_cookie k_save;
+    vrpc_domain_get_info_ret *info = NULL;
+    vrpc_domain_get_state_ret *st = NULL;
+    vrpc_domain_get_os_type_ret *os = NULL;
+    vrpc_domain_is_persistent_ret *pers = NULL;
+    vrpc_domain_get_autostart_ret *aut = NULL;
+    vrpc_domain_has_managed_save_image_ret *save = NULL;
+    vrpc_simple_domain_info *r;
+    vrpc_error *e = NULL;
+    const vrpc_nonnull_domain *dom;
+    dom_ref ref;
+    size_t nlen, olen;
+    int rc, sent = 0;
+
+    if (!out)
+        return invalid_arg(err, "no place for the result");
+    *out = NULL;
+    rc = lookup(c, domain, &ref, err);
+    if (rc)
+        return rc;
+    dom = ref.dom;
+
+    /* Six independent queries: send them all, then collect the replies. */
+    {
+        vrpc_domain_get_info_args a1 = {.dom = *dom};
+        vrpc_domain_get_state_args a2 = {.dom = *dom, .flags = 0};
+        vrpc_domain_get_os_type_args a3 = {.dom = *dom};
+        vrpc_domain_is_persistent_args a4 = {.dom = *dom};
+        vrpc_domain_get_autostart_args a5 = {.dom = *dom};
+        vrpc_domain_has_managed_save_image_args a6 = {.dom = *dom, .flags = 0};
+        rc = vrpc_domain_get_info_send(c, &a1, &k_info);
+        if (!rc && ++sent)
+            rc = vrpc_domain_get_state_send(c, &a2, &k_state);
+        if (!rc && ++sent)
+            rc = vrpc_domain_get_os_type_send(c, &a3, &k_os);
+        if (!rc && ++sent)
+            rc = vrpc_domain_is_persistent_send(c, &a4, &k_pers);
+        if (!rc && ++sent)
+            rc = vrpc_domain_get_autostart_send(c, &a5, &k_auto);
+        if (!rc && ++sent)
+            rc = vrpc_domain_has_managed_save_image_send(c, &a6, &k_save);
+    }
+    if (rc) {
+        vrpc_error_set(err, VRPC_ERR_RPC, VRPC_FROM_RPC,
+                       "cannot send the queries for domain '%s': %s", dom->name, vrpc_strerror(rc));
+        if (sent > 0)
+            vrpc_call_discard(c, k_info.p);
+        if (sent > 1)
+            vrpc_call_discard(c, k_state.p);
+        if (sent > 2)
+            vrpc_call_discard(c, k_os.p);
+        if (sent > 3)
+            vrpc_call_discard(c, k_pers.p);
+        if (sent > 4)
+            vrpc_call_discard(c, k_auto.p);
+        vrpc_free(ref.mem);
+        return rc;
+    }
+
+    /* The replies: info is required; the others may fail with a daemon
+     * error (unsupported by the driver...), which only makes them unknown. */
+    rc = vrpc_domain_get_info_reply(c, k_info, &info, err);
+#define OPTIONAL_REPLY(fn, k, ret)                                                                 \
+    do {                                                                                           \
+        int rc_ = fn(c, k, &ret, rc ? NULL : &e);                                                  \
+        if (rc_ && !rc && rc_ != VRPC_E_REMOTE) {                                                  \
+            rc = rc_;                                                                              \
+            vrpc_error_move(err, &e);                                                              \
+        }                                                                                          \
+        vrpc_free(e);                                                                              \
+        e = NULL;                                                                                  \
+    } while (0)
+    OPTIONAL_REPLY(vrpc_domain_get_state_reply, k_state, st);
+    OPTIONAL_REPLY(vrpc_domain_get_os_type_reply, k_os, os);
+    OPTIONAL_REPLY(vrpc_domain_is_persistent_reply, k_pers, pers);
+    OPTIONAL_REPLY(vrpc_domain_get_autostart_reply, k_auto, aut);
+    OPTIONAL_REPLY(vrpc_domain_has_managed_save_image_reply, k_save, save);
+#undef OPTIONAL_REPLY
+    if (rc)
+        goto out;
+
+    nlen = strlen(dom->name) + 1;
+    olen = os ? strlen(os->type) + 1 : 0;
+    r = vrpc_malloc(sizeof(*r) + nlen + olen);
+    if (!r) {
+        rc = no_memory(err);
+        goto out;
+    }
+    r->name = (char *)(r + 1);
+    memcpy(r->name, dom->name, nlen);
+    r->os_type = NULL;
+    if (os) {
+        r->os_type = r->name + nlen;
+        memcpy(r->os_type, os->type, olen);
+    }
+    memcpy(r->uuid, dom->uuid, 16);
+    r->id = dom->id;
+    r->state = info->state;
+    r->reason = st ? st->reason : 0;
+    r->vcpus = info->nrVirtCpu;
+    r->cpu_time_ns = info->cpuTime;
+    r->max_memory_kib = info->maxMem;
+    r->memory_kib = info->memory;
+    r->persistent = pers ? pers->persistent != 0 : -1;
+    r->autostart = aut ? aut->autostart != 0 : -1;
+    r->managed_save = save ? save->result != 0 : -1;
+    *out = r;
+out:
+    vrpc_free(info);
+    vrpc_free(st);
+    vrpc_free(os);
+    vrpc_free(pers);
+    vrpc_free(aut);
+    vrpc_free(save);
+    vrpc_free(ref.mem);
+    return rc;
+}
+
+/* ---- lifecycle ---- */
+
+VRPC_EXPORT int vrpc_simple_domain_start(vrpc_conn *c, const char *domain, vrpc_error **err)
+{
+    dom_ref r;
+    int rc = lookup(c, domain, &r, err);
+    if (rc == 0) {
+        vrpc_domain_create_args a = {.dom = *r.dom};
+        rc = vrpc_domain_create(c, &a, err);
+        vrpc_free(r.mem);
+    }
+    return rc;
+}
+
+VRPC_EXPORT int vrpc_simple_domain_shutdown(vrpc_conn *c, const char *domain, vrpc_error **err)
+{
+    dom_ref r;
+    int rc = lookup(c, domain, &r, err);
+    if (rc == 0) {
+        vrpc_domain_shutdown_args a = {.dom = *r.dom};
+        rc = vrpc_domain_shutdown(c, &a, err);
+        vrpc_free(r.mem);
+    }
+    return rc;
+}
+
+VRPC_EXPORT int vrpc_simple_domain_destroy(vrpc_conn *c, const char *domain, vrpc_error **err)
+{
+    dom_ref r;
+    int rc = lookup(c, domain, &r, err);
+    if (rc == 0) {
+        vrpc_domain_destroy_args a = {.dom = *r.dom};
+        rc = vrpc_domain_destroy(c, &a, err);
+        vrpc_free(r.mem);
+    }
+    return rc;
+}
+
+VRPC_EXPORT int vrpc_simple_domain_get_xml(vrpc_conn *c, const char *domain, unsigned int flags,
+                                           char **xml, vrpc_error **err)
+{
+    vrpc_domain_get_xml_desc_ret *ret = NULL;
+    dom_ref r;
+    int rc;
+    if (!xml)
+        return invalid_arg(err, "no place for the result");
+    *xml = NULL;
+    rc = lookup(c, domain, &r, err);
+    if (rc)
+        return rc;
+    {
+        vrpc_domain_get_xml_desc_args a = {.dom = *r.dom, .flags = flags};
+        rc = vrpc_domain_get_xml_desc(c, &a, &ret, err);
+    }
+    vrpc_free(r.mem);
+    if (rc)
+        return rc;
+    *xml = vrpc_strdup(ret->xml);
+    vrpc_free(ret);
+    return *xml ? 0 : no_memory(err);
+}
+
+VRPC_EXPORT int vrpc_simple_domain_define(vrpc_conn *c, const char *xml, vrpc_simple_domain **out,
+                                          vrpc_error **err)
+{
+    vrpc_domain_define_xml_args a = {.xml = (char *)xml};
+    vrpc_domain_define_xml_ret *ret = NULL;
+    int rc;
+    if (out)
+        *out = NULL;
+    if (!c)
+        return invalid_arg(err, "no connection");
+    if (!xml)
+        return invalid_arg(err, "no XML");
+    rc = vrpc_domain_define_xml(c, &a, &ret, err);
+    if (rc)
+        return rc;
+    if (out)
+        rc = make_domain(c, &ret->dom, out, err);
+    vrpc_free(ret);
+    return rc;
+}
+
+VRPC_EXPORT int vrpc_simple_domain_undefine(vrpc_conn *c, const char *domain, unsigned int flags,
+                                            vrpc_error **err)
+{
+    dom_ref r;
+    int rc = lookup(c, domain, &r, err);
+    if (rc)
+        return rc;
+    if (flags) {
+        vrpc_domain_undefine_flags_args a = {.dom = *r.dom, .flags = flags};
+        rc = vrpc_domain_undefine_flags(c, &a, err);
+    } else {
+        vrpc_domain_undefine_args a = {.dom = *r.dom};
+        rc = vrpc_domain_undefine(c, &a, err);
+    }
+    vrpc_free(r.mem);
+    return rc;
+}
