@@ -1,0 +1,194 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The virtrpc tool against a private libvirtd (test driver), compared with
+# virsh on the same daemon. TAP output.
+#   test-cli.sh VIRTRPC
+# Needs VRPC_TEST_DIR (a directory set up by scripts/test-daemon.sh start).
+set -u
+vrpc=${1:?usage: test-cli.sh VIRTRPC}
+
+if [ -z "${VRPC_TEST_DIR:-}" ] || [ ! -S "$VRPC_TEST_DIR/sys/run/libvirt-sock" ]; then
+    echo "1..0 # SKIP no private daemon (VRPC_TEST_DIR)"
+    exit 0
+fi
+if ! command -v virsh >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
+    echo "1..0 # SKIP virsh or python3 missing"
+    exit 0
+fi
+
+uri="test+unix:///default?socket=$VRPC_TEST_DIR/sys/run/libvirt-sock"
+admin_uri="libvirtd:///system?socket=$VRPC_TEST_DIR/sys/run/libvirt-admin-sock"
+tmp=$(mktemp -d)
+n=0
+failed=0
+
+ok() { # CONDITION-STATUS DESCRIPTION
+    n=$((n + 1))
+    if [ "$1" -eq 0 ]; then
+        echo "ok $n - $2"
+    else
+        echo "not ok $n - $2"
+        failed=$((failed + 1))
+    fi
+}
+
+diag() { sed 's/^/# /' "$@"; }
+
+# The test driver forgets its state when its last connection closes: keep
+# one open (a virsh waiting for commands) while the test runs.
+mkfifo "$tmp/hold"
+virsh -c "$uri" <"$tmp/hold" >/dev/null 2>&1 &
+holder=$!
+exec 3>"$tmp/hold"
+cleanup() {
+    exec 3>&-
+    wait "$holder" 2>/dev/null
+    # Leave the shared fake host as it was.
+    virsh -c "$uri" undefine vrpc-cli-b >/dev/null 2>&1
+    virsh -c "$uri" undefine vrpc-cli-a-longer-name >/dev/null 2>&1
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+i=0
+while [ $i -lt 100 ] && ! virsh -c "$uri" list --all >/dev/null 2>&1; do
+    sleep 0.05
+    i=$((i + 1))
+done
+
+v() { "$vrpc" -c "$uri" "$@"; }
+
+# --- definitions, so that the listing has running, paused and inactive domains
+for name in vrpc-cli-b vrpc-cli-a-longer-name; do
+    cat >"$tmp/$name.xml" <<EOF
+<domain type='test'>
+  <name>$name</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type>hvm</type></os>
+</domain>
+EOF
+done
+v define "$tmp/vrpc-cli-b.xml" >"$tmp/out" 2>&1
+ok $? "define from a file"
+v define - <"$tmp/vrpc-cli-a-longer-name.xml" >"$tmp/out" 2>&1
+ok $? "define from standard input"
+v start vrpc-cli-b >"$tmp/out" 2>&1
+ok $? "start"
+virsh -c "$uri" suspend vrpc-cli-b >/dev/null 2>&1
+
+# --- list, as virsh shows it
+v list >"$tmp/mine" 2>&1
+ok $? "list"
+virsh -c "$uri" list --all >"$tmp/theirs" 2>&1
+cmp -s "$tmp/mine" "$tmp/theirs"
+ok $? "list prints what virsh list --all prints"
+diag "$tmp/mine"
+if ! cmp -s "$tmp/mine" "$tmp/theirs"; then diag "$tmp/theirs"; fi
+
+# --- dominfo, as virsh shows it (CPU time moves on between the two)
+for d in test vrpc-cli-b vrpc-cli-a-longer-name; do
+    v dominfo "$d" | grep -v '^CPU time:' >"$tmp/mine"
+    virsh -c "$uri" dominfo "$d" | grep -v '^CPU time:' >"$tmp/theirs"
+    cmp -s "$tmp/mine" "$tmp/theirs"
+    ok $? "dominfo $d prints what virsh dominfo prints"
+    if ! cmp -s "$tmp/mine" "$tmp/theirs"; then diag "$tmp/mine"; diag "$tmp/theirs"; fi
+done
+v dominfo 1 | grep -q '^Name: *test$'
+ok $? "dominfo by id"
+v dominfo 6695eb01-f6a4-8304-79aa-97f2502e193f | grep -q '^Name: *test$'
+ok $? "dominfo by UUID"
+
+# --- lifecycle
+v shutdown test >/dev/null 2>&1 && virsh -c "$uri" domstate test | grep -q 'shut off'
+ok $? "shutdown: virsh sees the domain shut off"
+v start test >/dev/null 2>&1 && virsh -c "$uri" domstate test | grep -q running
+ok $? "start: virsh sees the domain running"
+v destroy vrpc-cli-b >/dev/null 2>&1 && virsh -c "$uri" domstate vrpc-cli-b | grep -q 'shut off'
+ok $? "destroy: virsh sees the domain shut off"
+v dumpxml test >"$tmp/mine" && virsh -c "$uri" dumpxml test >"$tmp/theirs"
+cmp -s "$tmp/mine" "$tmp/theirs"
+ok $? "dumpxml prints what virsh dumpxml prints"
+v undefine vrpc-cli-b >/dev/null 2>&1 && ! virsh -c "$uri" dominfo vrpc-cli-b >/dev/null 2>&1
+ok $? "undefine: virsh no longer finds the domain"
+
+# --- version
+v version >"$tmp/out" 2>&1
+s=$?
+grep -q 'Running hypervisor: *TEST ' "$tmp/out" && grep -q "Daemon's library: *libvirt [0-9]" "$tmp/out"
+ok $((s + $?)) "version shows the daemon's library and hypervisor versions"
+diag "$tmp/out"
+
+# --- procs
+"$vrpc" procs >"$tmp/out" 2>&1
+ok $? "procs"
+tail -n 1 "$tmp/out" | grep -q '^remote: [0-9][0-9]*, qemu: [0-9]*, lxc: [0-9]*, admin: [0-9]*'
+ok $? "procs counts the procedures of every program"
+tail -n 1 "$tmp/out" | diag
+grep -q '^remote  *1  connect_open  *high  *-  *call$' "$tmp/out"
+ok $? "procs shows connect_open as remote 1, high priority, no stream"
+
+# --- call, and its JSON round trip
+v call domain_lookup_by_name '{"name": "test"}' >"$tmp/dom.json" 2>&1
+ok $? "call domain_lookup_by_name"
+grep -q '"uuid": "6695eb01-f6a4-8304-79aa-97f2502e193f"' "$tmp/dom.json"
+ok $? "the reply shows the UUID in its text form"
+# What call printed goes back in as arguments.
+args=$(python3 -c 'import json,sys; print(json.dumps({"dom": json.load(sys.stdin)["dom"]}))' <"$tmp/dom.json")
+v call domain_get_info "$args" >"$tmp/info.json" 2>&1
+ok $? "a printed domain is accepted back as an argument"
+python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["nrVirtCpu"] == 2 and d["state"] == 1 else 1)' <"$tmp/info.json"
+ok $? "domain_get_info reply: 2 vCPUs, running"
+echo '{"name": "test"}' | v call REMOTE_PROC_DOMAIN_LOOKUP_BY_NAME - >/dev/null 2>&1
+ok $? "call by .x name, arguments from standard input"
+v call connect_get_lib_version >"$tmp/out" 2>&1 && grep -q '"lib_ver": [0-9]' "$tmp/out"
+ok $? "call with void arguments"
+v call domain_get_scheduler_parameters_flags \
+    "{\"dom\": $(python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["dom"]))' <"$tmp/dom.json"), \"nparams\": 1, \"flags\": 0}" \
+    >"$tmp/out" 2>&1
+s=$?
+grep -q '"type": [0-9]' "$tmp/out"
+ok $((s + $?)) "typed parameters in a reply"
+diag "$tmp/out"
+v call connect_list_all_domains '{"need_results": 1, "flags": 0}' >"$tmp/out" 2>&1
+ok $? "call connect_list_all_domains"
+
+# --- errors
+v dominfo no-such-domain >"$tmp/out" 2>&1
+s=$?
+grep -q '^error: .*no-such-domain.* (code 42, domain 10)$' "$tmp/out"
+ok $((($s != 1) + $?)) "a daemon error: message, code and domain, exit status 1"
+diag "$tmp/out"
+v call no_such_procedure >"$tmp/out" 2>&1
+ok $(($? != 2)) "unknown procedure: exit status 2"
+v call domain_lookup_by_name '{"name": ' >"$tmp/out" 2>&1
+ok $(($? != 2)) "bad JSON: exit status 2"
+v call domain_get_info '{"dom": {"name": "t", "uuid": "zzz", "id": 1}}' >"$tmp/out" 2>&1
+s=$?
+grep -q '^error: args.dom.uuid: expected a UUID string' "$tmp/out"
+ok $((($s != 2) + $?)) "JSON that does not fit names the path"
+diag "$tmp/out"
+v call domain_event_lifecycle '{}' >"$tmp/out" 2>&1
+ok $(($? != 2)) "events cannot be called"
+"$vrpc" frobnicate >"$tmp/out" 2>&1
+ok $(($? != 2)) "unknown command: exit status 2"
+"$vrpc" dominfo >"$tmp/out" 2>&1
+ok $(($? != 2)) "missing argument: exit status 2"
+"$vrpc" --help >"$tmp/out" 2>&1 && grep -q '^Usage: virtrpc' "$tmp/out"
+ok $? "--help"
+
+# --- read-only and admin
+"$vrpc" -r -c "$uri" list >/dev/null 2>&1
+ok $? "read-only list"
+"$vrpc" -r -c "$uri" shutdown test >"$tmp/out" 2>&1
+ok $(($? != 1)) "read-only connection refuses shutdown"
+diag "$tmp/out"
+"$vrpc" -c "$admin_uri" call admin_connect_list_servers '{"need_results": 1, "flags": 0}' >"$tmp/out" 2>&1
+s=$?
+grep -q '"name": "libvirtd"' "$tmp/out"
+ok $((s + $?)) "admin procedure over the admin socket"
+diag "$tmp/out"
+"$vrpc" --admin -c "$admin_uri" version >"$tmp/out" 2>&1
+ok $? "version over the admin socket"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
