@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtrpc-gen: constants of libvirt's public C headers.
+ *
+ * Collects object-like `#define NAME value` macros and enumeration constants
+ * of every *.h / *.h.in file of a directory, evaluates them on demand as C
+ * integer constant expressions (or string literals), and writes consts.h.
+ */
+#ifndef VRPCGEN_CHEADERS_H
+#define VRPCGEN_CHEADERS_H
+
+#include "expr.h"
+#include "util.h"
+
+void headers_scan_dir(const char *dir);
+
+typedef enum hc_result {
+    HC_NOT_FOUND = 0,
+    HC_INT,
+    HC_STRING,
+    HC_UNEVALUABLE,
+} hc_result;
+
+/* Value of a header constant; *where receives its definition. */
+hc_result headers_value(const char *name, xval *out, loc *where);
+
+/* Append the body of consts.h (the #define lines). Exits on a clash with a
+ * different value of the same C name. */
+void headers_emit(sbuf *out);
+
+/* Number of header files scanned. */
+size_t headers_file_count(void);
+
+#endif
