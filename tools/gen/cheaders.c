@@ -189,6 +189,8 @@ static void tokenize_line(const char *s, size_t n, int line, pvec *toks)
     }
 }
 
+static pvec file_consts; /* definitions of the file being scanned */
+
 static hconst *add_const(const char *name, loc where, const char *file_base, hc_kind kind,
                          const char *text, hconst *prev)
 {
@@ -200,10 +202,32 @@ static hconst *add_const(const char *name, loc where, const char *file_base, hc_
     h->text = text;
     h->prev = prev;
     h->state = ST_NEW;
-    pv_push(&all_consts, h);
-    if (!smap_get(&first_def, name))
-        smap_put(&first_def, name, h);
+    pv_push(&file_consts, h);
     return h;
+}
+
+static int where_cmp(const void *a, const void *b)
+{
+    const hconst *x = *(const hconst *const *)a, *y = *(const hconst *const *)b;
+    if (x->where.line != y->where.line)
+        return x->where.line < y->where.line ? -1 : 1;
+    if (x->where.col != y->where.col)
+        return x->where.col < y->where.col ? -1 : 1;
+    return 0;
+}
+
+/* Definitions of one file in the order they appear (macros and enums mixed). */
+static void commit_file_consts(void)
+{
+    if (file_consts.n)
+        qsort(file_consts.v, file_consts.n, sizeof(void *), where_cmp);
+    for (size_t i = 0; i < file_consts.n; i++) {
+        hconst *h = file_consts.v[i];
+        pv_push(&all_consts, h);
+        if (!smap_get(&first_def, h->name))
+            smap_put(&first_def, h->name, h);
+    }
+    file_consts.n = 0;
 }
 
 static bool tok_is(const ctok *t, const char *s)
@@ -361,6 +385,7 @@ static void scan_file(const char *path, const char *base)
             tokenize_line(s, len, recs[li].line, &toks);
     }
     scan_enums(&toks, path, base);
+    commit_file_consts();
     for (size_t k = 0; k < toks.n; k++) {
         ctok *t = toks.v[k];
         xfree((void *)t->text);

@@ -160,6 +160,8 @@ static void member_line(sbuf *o, const decl *d, const char *indent)
     sb_printf(o, "%s%s;", indent, decl_c(d, d->name));
     if (d->form == DF_VAR)
         sb_printf(o, " /* <%s> */", d->bound_src);
+    else if (d->form == DF_OPT && d->desc && d->desc->kind == VK_OPT_STRING)
+        sb_printf(o, " /* %s *, NULL when absent */", d->type_name);
     else if (d->form == DF_FIXED && !is_number_text(d->bound_src))
         sb_printf(o, " /* [%s] */", d->bound_src);
     sb_putc(o, '\n');
@@ -260,7 +262,7 @@ static void emit_proc_prototypes(sbuf *o, const proc *pr, bool definition)
     const char *args = pr->args ? pr->args->cname : NULL;
     const char *ret = pr->ret ? pr->ret->cname : NULL;
     const char *x = pr->xname;
-    const char *ex = definition ? "" : "VRPC_EXPORT ";
+    const char *ex = "VRPC_EXPORT ";
     const char *end = definition ? "\n" : ";\n";
 
     /* blocking */

@@ -407,6 +407,8 @@ static void parse_struct(parser *p)
     const char *name = expect_name(p, "a struct name");
     ntype *t = new_type(p, NT_STRUCT, name, where);
     expect_punct(p, '{', "to open the struct body");
+    if (is_punct(&p->tok, '}'))
+        fatal_at(p->tok.where, "struct '%s' has no members", name);
     pvec fields = {0};
     do {
         decl *d = xmalloc(sizeof(*d));

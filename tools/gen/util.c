@@ -258,6 +258,10 @@ void sb_c_string(sbuf *b, const char *s, size_t n)
         if (c == '"' || c == '\\') {
             sb_putc(b, '\\');
             sb_putc(b, (char)c);
+        } else if (c == '\n') {
+            sb_puts(b, "\\n");
+        } else if (c == '\t') {
+            sb_puts(b, "\\t");
         } else if (c == '?' && i > 0 && s[i - 1] == '?') {
             sb_puts(b, "\\?");
         } else if (c >= 0x20 && c < 0x7f) {
