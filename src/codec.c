@@ -19,10 +19,17 @@
  *          met. Strings get a terminating NUL.
  * A variable array with 0 elements decodes to items == NULL, an empty
  * variable opaque to data == NULL with len 0, an absent optional to NULL.
+ * Padding inside decoded structs and unions is zeroed.
  *
  * Leniencies shared with libtirpc: padding bytes are not checked, and an
  * optional's "present" word, like a bool, is true for any non-zero value.
- * Re-encoding a decoded value always gives canonical bytes.
+ * Re-encoding a decoded value always gives canonical bytes of the same length.
+ *
+ * Speed: every walker handles the leaf kinds (scalars, strings, opaques)
+ * inline, in the loop over a struct's members or an array's elements; only
+ * nested composites (struct, union, array, optional) recurse. Arrays of
+ * scalars are plain loops, arrays of flat structs are sized in O(1) in
+ * pass 1, and decoding allocates exactly once.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,6 +38,11 @@
 #include "xdr.h"
 
 #define KIND_MAX VRPC_KIND_UNION
+#define INLINE inline __attribute__((always_inline))
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* Returned by the *_leaf() helpers for composite kinds (never escapes). */
+#define NOT_LEAF 1
 
 /* Wire size of a scalar kind, 0 for the others. */
 static const uint8_t scalar_wire[KIND_MAX + 1] = {
@@ -62,11 +74,11 @@ static bool enum_ok(const vrpc_type *t, int32_t v)
     uint32_t n = t->nvalues, i;
     int64_t idx;
 
-    if (!n || !vals)
+    if (UNLIKELY(!n || !vals))
         return false;
     /* Most enums are contiguous: try the direct index first. */
     idx = (int64_t)v - vals[0].value;
-    if (idx >= 0 && idx < (int64_t)n && vals[idx].value == v)
+    if (LIKELY(idx >= 0 && idx < (int64_t)n && vals[idx].value == v))
         return true;
     for (i = 0; i < n; i++)
         if (vals[i].value == v)
@@ -75,7 +87,7 @@ static bool enum_ok(const vrpc_type *t, int32_t v)
 }
 
 /* The wire word of a 4-byte scalar stored at v. */
-static inline uint32_t load32(uint8_t kind, const uint8_t *v)
+static INLINE uint32_t load32(uint8_t kind, const uint8_t *v)
 {
     switch (kind) {
     case VRPC_KIND_CHAR: {
@@ -106,7 +118,7 @@ static inline uint32_t load32(uint8_t kind, const uint8_t *v)
 }
 
 /* Store the wire word w of a 4-byte scalar into its C representation. */
-static inline void store32(uint8_t kind, uint8_t *dst, uint32_t w)
+static INLINE void store32(uint8_t kind, uint8_t *dst, uint32_t w)
 {
     switch (kind) {
     case VRPC_KIND_CHAR:
@@ -150,15 +162,26 @@ static inline uint32_t canon32(uint8_t kind, uint32_t w)
 }
 
 /* The arm of union t for the canonical discriminant word key, or NULL. */
-static inline const vrpc_union_arm *find_arm(const vrpc_type *t, uint32_t key)
+static INLINE const vrpc_union_arm *find_arm(const vrpc_type *t, uint32_t key)
 {
-    uint32_t i;
-    if (!t->arms)
+    const vrpc_union_arm *arms = t->arms;
+    uint32_t i, n = t->narms, idx;
+    if (UNLIKELY(!arms || !n))
         return t->default_arm;
-    for (i = 0; i < t->narms; i++)
-        if ((uint32_t)t->arms[i].value == key)
-            return &t->arms[i];
+    /* Case labels are usually consecutive: try the direct index first. */
+    idx = key - (uint32_t)arms[0].value;
+    if (LIKELY(idx < n && (uint32_t)arms[idx].value == key))
+        return &arms[idx];
+    for (i = 0; i < n; i++)
+        if ((uint32_t)arms[i].value == key)
+            return &arms[i];
     return t->default_arm;
+}
+
+/* Is t a well-formed union descriptor? */
+static inline bool union_ok(const vrpc_type *t)
+{
+    return t->nfields >= 1 && t->fields && t->fields[0].type && disc_kind(t->fields[0].type->kind);
 }
 
 /* Wire size of a struct made only of plain scalars and fixed opaques
@@ -167,7 +190,7 @@ static size_t flat_wire(const vrpc_type *t)
 {
     size_t sz = 0;
     uint32_t i;
-    if (t->kind != VRPC_KIND_STRUCT || !t->nfields)
+    if (t->kind != VRPC_KIND_STRUCT || !t->nfields || !t->fields)
         return 0;
     for (i = 0; i < t->nfields; i++) {
         const vrpc_type *ft = t->fields[i].type;
@@ -183,114 +206,283 @@ static size_t flat_wire(const vrpc_type *t)
     return sz;
 }
 
+static INLINE bool zero_byte64(const uint8_t *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) != 0;
+}
+
+static INLINE bool zero_byte32(const uint8_t *p)
+{
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return ((w - 0x01010101u) & ~w & 0x80808080u) != 0;
+}
+
+/* Does p[0..len) contain a NUL byte? Reads only p[0..len). */
+static INLINE bool has_nul(const uint8_t *p, size_t len)
+{
+    size_t i;
+    if (len > 64)
+        return memchr(p, 0, len) != NULL;
+    if (len >= 8) {
+        for (i = 0; i + 8 <= len; i += 8)
+            if (zero_byte64(p + i))
+                return true;
+        return zero_byte64(p + len - 8); /* the tail, overlapping */
+    }
+    if (len >= 4)
+        return zero_byte32(p) || zero_byte32(p + len - 4);
+    for (i = 0; i < len; i++)
+        if (!p[i])
+            return true;
+    return false;
+}
+
 /* ======================================================================
  * Encoding
  * ====================================================================== */
 
-static int enc_value(const vrpc_type *t, const uint8_t *v, vrpc_buf *b, unsigned depth);
-
-static inline int enc_string(const char *s, uint32_t bound, vrpc_buf *b)
-{
-    size_t len, pad;
+/*
+ * The write cursor. Each non-inlined encoder keeps one as a local variable so
+ * that p and end live in registers; b->len is brought up to date (w_sync)
+ * before calling another encoder or growing the buffer, and p/end are
+ * reloaded (w_load) after.
+ */
+typedef struct wcur {
     uint8_t *p;
+    uint8_t *end;
+    vrpc_buf *b;
+} wcur;
+
+static INLINE void w_load(wcur *w)
+{
+    w->p = w->b->data + w->b->len;
+    w->end = w->b->data + w->b->cap;
+}
+
+static INLINE void w_sync(wcur *w)
+{
+    w->b->len = (size_t)(w->p - w->b->data);
+}
+
+/* Make room for n more bytes. */
+static INLINE int w_need(wcur *w, size_t n)
+{
+    int rc;
+    if (LIKELY((size_t)(w->end - w->p) >= n))
+        return 0;
+    w_sync(w);
+    rc = vrpc_buf_grow(w->b, n);
+    w_load(w);
+    return rc;
+}
+
+static INLINE int w_u32(wcur *w, uint32_t x)
+{
+    int rc = w_need(w, 4);
+    if (UNLIKELY(rc))
+        return rc;
+    vrpc_put_u32(w->p, x);
+    w->p += 4;
+    return 0;
+}
+
+static int enc_composite(const vrpc_type *t, const uint8_t *v, vrpc_buf *b, unsigned depth);
+
+/* n bytes from d, padded to 4, after a length word if with_len. */
+static INLINE int enc_opaque(const uint8_t *d, size_t n, bool with_len, wcur *w)
+{
+    size_t hdr = with_len ? 4 : 0, r4 = vrpc_xdr_round4(n);
     int rc;
 
-    if (!s)
+    if (UNLIKELY(n > VRPC_BUF_MAX))
+        return VRPC_E_TOO_BIG;
+    rc = w_need(w, hdr + r4);
+    if (UNLIKELY(rc))
+        return rc;
+    if (with_len)
+        vrpc_put_u32(w->p, (uint32_t)n);
+    if (r4) {
+        vrpc_put_u32(w->p + hdr + r4 - 4, 0); /* the padding, before the bytes cover it */
+        if (n == 16)
+            memcpy(w->p + hdr, d, 16); /* uuids: a constant-size copy */
+        else
+            memcpy(w->p + hdr, d, n);
+    }
+    w->p += hdr + r4;
+    return 0;
+}
+
+static INLINE int enc_string(const char *s, uint32_t bound, wcur *w)
+{
+    size_t len;
+    if (UNLIKELY(!s))
         return VRPC_E_INVALID;
     len = strlen(s);
-    if (len > bound || len > VRPC_BUF_MAX)
+    if (UNLIKELY(len > bound))
         return VRPC_E_TOO_BIG;
-    pad = vrpc_pad4(len);
-    rc = vrpc_buf_reserve(b, 4 + len + pad);
-    if (rc)
-        return rc;
-    p = b->data + b->len;
-    vrpc_put_u32(p, (uint32_t)len);
-    memcpy(p + 4, s, len);
-    memset(p + 4 + len, 0, pad);
-    b->len += 4 + len + pad;
-    return 0;
+    return enc_opaque((const uint8_t *)s, len, true, w);
 }
 
-static inline int enc_opaque(const uint8_t *d, size_t len, bool with_len, vrpc_buf *b)
+/* Encode a leaf (scalar, string, opaque, void); NOT_LEAF for the others. */
+static INLINE int enc_leaf(const vrpc_type *t, const uint8_t *v, wcur *w)
 {
-    size_t pad = vrpc_pad4(len), hdr = with_len ? 4 : 0;
-    uint8_t *p;
-    int rc;
-
-    if (len > VRPC_BUF_MAX)
-        return VRPC_E_TOO_BIG;
-    rc = vrpc_buf_reserve(b, hdr + len + pad);
-    if (rc)
-        return rc;
-    p = b->data + b->len;
-    if (with_len)
-        vrpc_put_u32(p, (uint32_t)len);
-    if (len)
-        memcpy(p + hdr, d, len);
-    memset(p + hdr + len, 0, pad);
-    b->len += hdr + len + pad;
-    return 0;
-}
-
-/* A scalar (any kind with scalar_wire != 0). */
-static inline int enc_scalar(const vrpc_type *t, const uint8_t *v, vrpc_buf *b)
-{
-    uint8_t kind = t->kind;
-    int rc;
-
-    if (scalar_wire[kind] == 8) {
-        uint64_t x;
-        rc = vrpc_buf_reserve(b, 8);
-        if (rc)
-            return rc;
-        memcpy(&x, v, 8);
-        vrpc_put_u64(b->data + b->len, x);
-        b->len += 8;
-        return 0;
+    switch (t->kind) {
+    case VRPC_KIND_INT:
+    case VRPC_KIND_UINT:
+    case VRPC_KIND_FLOAT: {
+        uint32_t x;
+        memcpy(&x, v, 4);
+        return w_u32(w, x);
     }
-    if (kind == VRPC_KIND_ENUM) {
+    case VRPC_KIND_ENUM: {
         int32_t x;
         memcpy(&x, v, 4);
-        if (!enum_ok(t, x))
+        if (UNLIKELY(!enum_ok(t, x)))
             return VRPC_E_INVALID;
+        return w_u32(w, (uint32_t)x);
     }
-    rc = vrpc_buf_reserve(b, 4);
-    if (rc)
+    case VRPC_KIND_CHAR:
+    case VRPC_KIND_UCHAR:
+    case VRPC_KIND_SHORT:
+    case VRPC_KIND_USHORT:
+    case VRPC_KIND_BOOL:
+        return w_u32(w, load32(t->kind, v));
+    case VRPC_KIND_HYPER:
+    case VRPC_KIND_UHYPER:
+    case VRPC_KIND_DOUBLE: {
+        uint64_t x;
+        int rc = w_need(w, 8);
+        if (UNLIKELY(rc))
+            return rc;
+        memcpy(&x, v, 8);
+        vrpc_put_u64(w->p, x);
+        w->p += 8;
+        return 0;
+    }
+    case VRPC_KIND_STRING: {
+        const char *s;
+        memcpy(&s, v, sizeof s);
+        return enc_string(s, t->bound, w);
+    }
+    case VRPC_KIND_OPT_STRING: {
+        const char *s;
+        int rc;
+        memcpy(&s, v, sizeof s);
+        rc = w_u32(w, s != NULL);
+        if (rc || !s)
+            return rc;
+        return enc_string(s, t->bound, w);
+    }
+    case VRPC_KIND_OPAQUE_FIXED:
+        return enc_opaque(v, t->bound, false, w);
+    case VRPC_KIND_OPAQUE_VAR: {
+        vrpc_bytes by;
+        memcpy(&by, v, sizeof by);
+        if (UNLIKELY(by.len > t->bound))
+            return VRPC_E_TOO_BIG;
+        if (UNLIKELY(by.len && !by.data))
+            return VRPC_E_INVALID;
+        return enc_opaque(by.data, by.len, true, w);
+    }
+    case VRPC_KIND_VOID:
+        return 0;
+    default:
+        return NOT_LEAF;
+    }
+}
+
+static INLINE int enc_call(const vrpc_type *t, const uint8_t *v, wcur *w, unsigned depth)
+{
+    int rc;
+    w_sync(w);
+    rc = enc_composite(t, v, w->b, depth);
+    w_load(w);
+    return rc;
+}
+
+/* A union (inline: most arms are leaves). */
+static INLINE int enc_union(const vrpc_type *t, const uint8_t *v, wcur *w, unsigned depth)
+{
+    const vrpc_type *dt;
+    const vrpc_union_arm *arm;
+    const uint8_t *dv;
+    int rc;
+
+    if (UNLIKELY(++depth > VRPC_XDR_DEPTH_MAX || !union_ok(t)))
+        return VRPC_E_INVALID;
+    dt = t->fields[0].type;
+    dv = v + t->fields[0].offset;
+    arm = find_arm(t, load32(dt->kind, dv));
+    if (UNLIKELY(!arm))
+        return VRPC_E_INVALID;
+    rc = enc_leaf(dt, dv, w);
+    if (rc || !arm->type)
         return rc;
-    vrpc_put_u32(b->data + b->len, load32(kind, v));
-    b->len += 4;
+    rc = enc_leaf(arm->type, v + arm->offset, w);
+    if (UNLIKELY(rc == NOT_LEAF))
+        rc = enc_call(arm->type, v + arm->offset, w, depth);
+    return rc;
+}
+
+/* Any type; calls out for composites with the cursor synced. */
+static INLINE int enc_any(const vrpc_type *t, const uint8_t *v, wcur *w, unsigned depth)
+{
+    int rc = enc_leaf(t, v, w);
+    if (LIKELY(rc != NOT_LEAF))
+        return rc;
+    if (t->kind == VRPC_KIND_UNION)
+        return enc_union(t, v, w, depth);
+    return enc_call(t, v, w, depth);
+}
+
+/* The members of struct t at v, into w; depth already counts t. */
+static INLINE int enc_fields(const vrpc_type *t, const uint8_t *v, wcur *w, unsigned depth)
+{
+    const vrpc_field *f = t->fields, *fe = f + t->nfields;
+    if (UNLIKELY(!f && t->nfields))
+        return VRPC_E_INVALID;
+    for (; f < fe; f++) {
+        int rc;
+        if (UNLIKELY(!f->type))
+            return VRPC_E_INVALID;
+        rc = enc_any(f->type, v + f->offset, w, depth);
+        if (UNLIKELY(rc))
+            return rc;
+    }
     return 0;
 }
 
-/* n elements of type elem stored contiguously at base. */
+/* n elements of type elem stored contiguously at base; depth counts the array. */
 static int enc_items(const vrpc_type *elem, const uint8_t *base, size_t n, vrpc_buf *b,
                      unsigned depth)
 {
     uint8_t kind = elem->kind;
-    size_t i, stride = elem->size, flat;
+    size_t i, stride = elem->size, ws;
+    wcur w = {NULL, NULL, b};
     uint8_t *p;
-    int rc;
+    int rc = 0;
 
     if (!n)
         return 0;
-    if (kind > KIND_MAX)
+    if (UNLIKELY(kind > KIND_MAX))
         return VRPC_E_INVALID;
 
-    if (scalar_wire[kind]) {
-        size_t w = scalar_wire[kind];
-        if (n > VRPC_BUF_MAX / w)
+    if ((ws = scalar_wire[kind]) != 0) {
+        if (UNLIKELY(n > VRPC_BUF_MAX / ws))
             return VRPC_E_TOO_BIG;
         if (kind == VRPC_KIND_ENUM) {
             for (i = 0; i < n; i++) {
                 int32_t x;
                 memcpy(&x, base + i * stride, 4);
-                if (!enum_ok(elem, x))
+                if (UNLIKELY(!enum_ok(elem, x)))
                     return VRPC_E_INVALID;
             }
         }
-        rc = vrpc_buf_reserve(b, n * w);
-        if (rc)
+        rc = vrpc_buf_reserve(b, n * ws);
+        if (UNLIKELY(rc))
             return rc;
         p = b->data + b->len;
         switch (kind) {
@@ -298,7 +490,7 @@ static int enc_items(const vrpc_type *elem, const uint8_t *base, size_t n, vrpc_
         case VRPC_KIND_UINT:
         case VRPC_KIND_ENUM:
         case VRPC_KIND_FLOAT:
-            if (stride == 4) {
+            if (LIKELY(stride == 4)) {
                 for (i = 0; i < n; i++) {
                     uint32_t x;
                     memcpy(&x, base + 4 * i, 4);
@@ -323,113 +515,68 @@ static int enc_items(const vrpc_type *elem, const uint8_t *base, size_t n, vrpc_
             }
             break;
         }
-        b->len += n * w;
+        b->len += n * ws;
         return 0;
     }
 
+    w_load(&w);
     switch (kind) {
     case VRPC_KIND_STRING:
-        for (i = 0; i < n; i++) {
+        for (i = 0; i < n && !rc; i++) {
             const char *s;
             memcpy(&s, base + i * stride, sizeof s);
-            rc = enc_string(s, elem->bound, b);
-            if (rc)
-                return rc;
+            rc = enc_string(s, elem->bound, &w);
         }
-        return 0;
-    case VRPC_KIND_OPAQUE_FIXED:
-        for (i = 0; i < n; i++) {
-            rc = enc_opaque(base + i * stride, elem->bound, false, b);
-            if (rc)
-                return rc;
-        }
-        return 0;
-    default:
+        break;
+    case VRPC_KIND_STRUCT: {
+        size_t flat = flat_wire(elem);
+        if (UNLIKELY(depth + 1 > VRPC_XDR_DEPTH_MAX))
+            return VRPC_E_INVALID;
+        /* Flat structs: reserve the whole array once. */
+        if (flat && n <= VRPC_BUF_MAX / flat)
+            rc = w_need(&w, n * flat);
+        for (i = 0; i < n && !rc; i++)
+            rc = enc_fields(elem, base + i * stride, &w, depth + 1);
         break;
     }
-
-    /* Composite elements: reserve everything at once when the size is known. */
-    flat = flat_wire(elem);
-    if (flat) {
-        if (n > VRPC_BUF_MAX / flat)
-            return VRPC_E_TOO_BIG;
-        rc = vrpc_buf_reserve(b, n * flat);
-        if (rc)
-            return rc;
+    default:
+        for (i = 0; i < n && !rc; i++)
+            rc = enc_any(elem, base + i * stride, &w, depth);
+        break;
     }
-    for (i = 0; i < n; i++) {
-        rc = enc_value(elem, base + i * stride, b, depth);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    w_sync(&w);
+    return rc;
 }
 
-static int enc_value(const vrpc_type *t, const uint8_t *v, vrpc_buf *b, unsigned depth)
+/* Struct, union, arrays and optional values. */
+static int enc_composite(const vrpc_type *t, const uint8_t *v, vrpc_buf *b, unsigned depth)
 {
-    uint8_t kind = t->kind;
-    uint32_t i;
+    wcur w = {NULL, NULL, b};
     int rc;
 
-    if (kind > KIND_MAX)
-        return VRPC_E_INVALID;
-    if (scalar_wire[kind])
-        return enc_scalar(t, v, b);
-
-    switch (kind) {
-    case VRPC_KIND_VOID:
-        return 0;
-
-    case VRPC_KIND_STRING: {
-        const char *s;
-        memcpy(&s, v, sizeof s);
-        return enc_string(s, t->bound, b);
-    }
-
-    case VRPC_KIND_OPT_STRING: {
-        const char *s;
-        memcpy(&s, v, sizeof s);
-        if (!s)
-            return vrpc_buf_put_u32(b, 0);
-        rc = vrpc_buf_put_u32(b, 1);
-        return rc ? rc : enc_string(s, t->bound, b);
-    }
-
-    case VRPC_KIND_OPAQUE_FIXED:
-        return enc_opaque(v, t->bound, false, b);
-
-    case VRPC_KIND_OPAQUE_VAR: {
-        vrpc_bytes by;
-        memcpy(&by, v, sizeof by);
-        if (by.len > t->bound)
-            return VRPC_E_TOO_BIG;
-        if (by.len && !by.data)
-            return VRPC_E_INVALID;
-        return enc_opaque(by.data, by.len, true, b);
-    }
-
-    default:
-        break;
-    }
-
-    /* Composite kinds. */
-    if (++depth > VRPC_XDR_DEPTH_MAX)
+    if (UNLIKELY(++depth > VRPC_XDR_DEPTH_MAX))
         return VRPC_E_INVALID;
 
-    switch (kind) {
+    switch (t->kind) {
+    case VRPC_KIND_STRUCT:
+        w_load(&w);
+        rc = enc_fields(t, v, &w, depth);
+        w_sync(&w);
+        return rc;
+
     case VRPC_KIND_ARRAY_FIXED:
-        if (!t->elem)
+        if (UNLIKELY(!t->elem))
             return VRPC_E_INVALID;
         return enc_items(t->elem, v, t->bound, b, depth);
 
     case VRPC_KIND_ARRAY_VAR: {
         vrpc_array a;
-        if (!t->elem)
+        if (UNLIKELY(!t->elem))
             return VRPC_E_INVALID;
         memcpy(&a, v, sizeof a);
-        if (a.n > t->bound)
+        if (UNLIKELY(a.n > t->bound))
             return VRPC_E_TOO_BIG;
-        if (a.n && !a.items)
+        if (UNLIKELY(a.n && !a.items))
             return VRPC_E_INVALID;
         rc = vrpc_buf_put_u32(b, a.n);
         return rc ? rc : enc_items(t->elem, a.items, a.n, b, depth);
@@ -437,48 +584,23 @@ static int enc_value(const vrpc_type *t, const uint8_t *v, vrpc_buf *b, unsigned
 
     case VRPC_KIND_OPTIONAL: {
         const uint8_t *p;
-        if (!t->elem)
+        if (UNLIKELY(!t->elem))
             return VRPC_E_INVALID;
         memcpy(&p, v, sizeof p);
         rc = vrpc_buf_put_u32(b, p != NULL);
         if (rc || !p)
             return rc;
-        return enc_value(t->elem, p, b, depth);
+        w_load(&w);
+        rc = enc_any(t->elem, p, &w, depth);
+        w_sync(&w);
+        return rc;
     }
 
-    case VRPC_KIND_STRUCT:
-        if (t->nfields && !t->fields)
-            return VRPC_E_INVALID;
-        for (i = 0; i < t->nfields; i++) {
-            const vrpc_field *f = &t->fields[i];
-            const vrpc_type *ft = f->type;
-            if (!ft || ft->kind > KIND_MAX)
-                return VRPC_E_INVALID;
-            if (scalar_wire[ft->kind])
-                rc = enc_scalar(ft, v + f->offset, b);
-            else
-                rc = enc_value(ft, v + f->offset, b, depth);
-            if (rc)
-                return rc;
-        }
-        return 0;
-
-    case VRPC_KIND_UNION: {
-        const vrpc_type *dt;
-        const vrpc_union_arm *arm;
-        const uint8_t *dv;
-
-        if (t->nfields < 1 || !t->fields || !(dt = t->fields[0].type) || !disc_kind(dt->kind))
-            return VRPC_E_INVALID;
-        dv = v + t->fields[0].offset;
-        arm = find_arm(t, load32(dt->kind, dv));
-        if (!arm)
-            return VRPC_E_INVALID;
-        rc = enc_scalar(dt, dv, b);
-        if (rc || !arm->type)
-            return rc;
-        return enc_value(arm->type, v + arm->offset, b, depth);
-    }
+    case VRPC_KIND_UNION:
+        w_load(&w);
+        rc = enc_union(t, v, &w, depth - 1);
+        w_sync(&w);
+        return rc;
 
     default:
         return VRPC_E_INVALID;
@@ -487,6 +609,7 @@ static int enc_value(const vrpc_type *t, const uint8_t *v, vrpc_buf *b, unsigned
 
 VRPC_EXPORT int vrpc_xdr_encode(const vrpc_type *t, const void *value, vrpc_buf *out)
 {
+    wcur w = {NULL, NULL, out};
     size_t start;
     int rc;
 
@@ -498,8 +621,11 @@ VRPC_EXPORT int vrpc_xdr_encode(const vrpc_type *t, const void *value, vrpc_buf 
         return VRPC_E_INVALID;
     start = out->len;
     rc = vrpc_buf_reserve(out, t->min_wire);
-    if (rc == 0)
-        rc = enc_value(t, value, out, 0);
+    if (rc == 0) {
+        w_load(&w);
+        rc = enc_any(t, value, &w, 0);
+        w_sync(&w);
+    }
     if (rc)
         out->len = start;
     return rc;
@@ -519,125 +645,72 @@ typedef struct check_ctx {
  * produce, low enough that no size arithmetic overflows. */
 #define DECODED_MAX ((size_t)1 << (sizeof(size_t) > 4 ? 40 : 30))
 
-static inline size_t left(const check_ctx *c)
+static INLINE size_t left(const check_ctx *c)
 {
     return (size_t)(c->end - c->p);
 }
 
-static inline int add_block(check_ctx *c, size_t bytes)
+static INLINE int add_block(check_ctx *c, size_t bytes)
 {
-    if (bytes > DECODED_MAX || c->extra + align8(bytes) > DECODED_MAX)
+    if (UNLIKELY(bytes > DECODED_MAX || c->extra + align8(bytes) > DECODED_MAX))
         return VRPC_E_TOO_BIG;
     c->extra += align8(bytes);
     return 0;
 }
 
-/* A string body of length len (already read) at c->p. */
-static inline int check_string_body(check_ctx *c, uint32_t len, uint32_t bound)
+/* A string: length word and body at c->p. */
+static INLINE int check_string(check_ctx *c, uint32_t bound)
 {
-    if (len > bound)
+    uint32_t len;
+    size_t r4;
+    if (UNLIKELY(left(c) < 4))
+        return VRPC_E_PROTO;
+    len = vrpc_get_u32(c->p);
+    c->p += 4;
+    if (UNLIKELY(len > bound))
         return VRPC_E_TOO_BIG;
-    if (len > left(c) || vrpc_xdr_round4(len) > left(c))
+    r4 = vrpc_xdr_round4(len);
+    if (UNLIKELY(len > left(c) || r4 > left(c)))
         return VRPC_E_PROTO;
-    if (memchr(c->p, 0, len))
+    if (UNLIKELY(has_nul(c->p, len)))
         return VRPC_E_PROTO;
-    c->p += vrpc_xdr_round4(len);
+    c->p += r4;
     return add_block(c, (size_t)len + 1);
 }
 
-static inline int check_scalar(const vrpc_type *t, check_ctx *c)
+/* Check a leaf (scalar, string, opaque, void); NOT_LEAF for the others. */
+static INLINE int check_leaf(const vrpc_type *t, check_ctx *c)
 {
-    size_t w = scalar_wire[t->kind];
-    if (left(c) < w)
-        return VRPC_E_PROTO;
-    if (t->kind == VRPC_KIND_ENUM && !enum_ok(t, (int32_t)vrpc_get_u32(c->p)))
-        return VRPC_E_PROTO;
-    c->p += w;
-    return 0;
-}
-
-static int check_value(const vrpc_type *t, check_ctx *c, unsigned depth);
-
-/* n elements of type elem at c->p; the caller checked n against the input. */
-static int check_items(const vrpc_type *elem, size_t n, check_ctx *c, unsigned depth)
-{
-    uint8_t kind = elem->kind;
-    size_t i, w, flat;
-    int rc;
-
-    if (kind > KIND_MAX)
-        return VRPC_E_INVALID;
-    if ((w = scalar_wire[kind]) != 0) {
-        if (n > left(c) / w)
+    uint32_t w;
+    switch (t->kind) {
+    case VRPC_KIND_INT:
+    case VRPC_KIND_UINT:
+    case VRPC_KIND_FLOAT:
+    case VRPC_KIND_CHAR:
+    case VRPC_KIND_UCHAR:
+    case VRPC_KIND_SHORT:
+    case VRPC_KIND_USHORT:
+    case VRPC_KIND_BOOL:
+        if (UNLIKELY(left(c) < 4))
             return VRPC_E_PROTO;
-        if (kind == VRPC_KIND_ENUM)
-            for (i = 0; i < n; i++)
-                if (!enum_ok(elem, (int32_t)vrpc_get_u32(c->p + 4 * i)))
-                    return VRPC_E_PROTO;
-        c->p += n * w;
+        c->p += 4;
         return 0;
-    }
-    switch (kind) {
-    case VRPC_KIND_STRING:
-        for (i = 0; i < n; i++) {
-            uint32_t len;
-            if (left(c) < 4)
-                return VRPC_E_PROTO;
-            len = vrpc_get_u32(c->p);
-            c->p += 4;
-            rc = check_string_body(c, len, elem->bound);
-            if (rc)
-                return rc;
-        }
-        return 0;
-    case VRPC_KIND_OPAQUE_FIXED:
-        w = vrpc_xdr_round4(elem->bound);
-        if (elem->bound > left(c) || (w && n > left(c) / w))
+    case VRPC_KIND_ENUM:
+        if (UNLIKELY(left(c) < 4))
             return VRPC_E_PROTO;
-        c->p += n * w;
-        return 0;
-    default:
-        break;
-    }
-    flat = flat_wire(elem);
-    if (flat) {
-        if (n > left(c) / flat)
+        if (UNLIKELY(!enum_ok(t, (int32_t)vrpc_get_u32(c->p))))
             return VRPC_E_PROTO;
-        c->p += n * flat;
+        c->p += 4;
         return 0;
-    }
-    for (i = 0; i < n; i++) {
-        rc = check_value(elem, c, depth);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
-/* Can n elements of elem fit in what is left of the input? */
-static inline bool count_fits(const vrpc_type *elem, size_t n, const check_ctx *c)
-{
-    size_t mw = elem->min_wire ? elem->min_wire : 1;
-    return n <= left(c) / mw;
-}
-
-static int check_value(const vrpc_type *t, check_ctx *c, unsigned depth)
-{
-    uint8_t kind = t->kind;
-    uint32_t i, w;
-    int rc;
-
-    if (kind > KIND_MAX)
-        return VRPC_E_INVALID;
-    if (scalar_wire[kind])
-        return check_scalar(t, c);
-
-    switch (kind) {
-    case VRPC_KIND_VOID:
+    case VRPC_KIND_HYPER:
+    case VRPC_KIND_UHYPER:
+    case VRPC_KIND_DOUBLE:
+        if (UNLIKELY(left(c) < 8))
+            return VRPC_E_PROTO;
+        c->p += 8;
         return 0;
-
     case VRPC_KIND_OPT_STRING:
-        if (left(c) < 4)
+        if (UNLIKELY(left(c) < 4))
             return VRPC_E_PROTO;
         w = vrpc_get_u32(c->p);
         c->p += 4;
@@ -645,108 +718,237 @@ static int check_value(const vrpc_type *t, check_ctx *c, unsigned depth)
             return 0;
         /* fall through */
     case VRPC_KIND_STRING:
-        if (left(c) < 4)
-            return VRPC_E_PROTO;
-        w = vrpc_get_u32(c->p);
-        c->p += 4;
-        return check_string_body(c, w, t->bound);
-
+        return check_string(c, t->bound);
     case VRPC_KIND_OPAQUE_FIXED:
-        if (t->bound > left(c) || vrpc_xdr_round4(t->bound) > left(c))
+        if (UNLIKELY(t->bound > left(c) || vrpc_xdr_round4(t->bound) > left(c)))
             return VRPC_E_PROTO;
         c->p += vrpc_xdr_round4(t->bound);
         return 0;
-
     case VRPC_KIND_OPAQUE_VAR:
-        if (left(c) < 4)
+        if (UNLIKELY(left(c) < 4))
             return VRPC_E_PROTO;
         w = vrpc_get_u32(c->p);
         c->p += 4;
-        if (w > t->bound)
+        if (UNLIKELY(w > t->bound))
             return VRPC_E_TOO_BIG;
-        if (w > left(c) || vrpc_xdr_round4(w) > left(c))
+        if (UNLIKELY(w > left(c) || vrpc_xdr_round4(w) > left(c)))
             return VRPC_E_PROTO;
         c->p += vrpc_xdr_round4(w);
         return w ? add_block(c, w) : 0;
-
+    case VRPC_KIND_VOID:
+        return 0;
     default:
-        break;
+        return NOT_LEAF;
     }
+}
 
-    /* Composite kinds. */
-    if (++depth > VRPC_XDR_DEPTH_MAX)
+static int check_composite(const vrpc_type *t, check_ctx *c, unsigned depth);
+
+/*
+ * The non-inlined walkers work on a local copy of the context (kept in
+ * registers) and hand it over to the functions they call.
+ */
+static INLINE int check_call(const vrpc_type *t, check_ctx *lc, check_ctx *c, unsigned depth)
+{
+    int rc;
+    *c = *lc;
+    rc = check_composite(t, c, depth);
+    *lc = *c;
+    return rc;
+}
+
+/* A union (inline: most arms are leaves). */
+static INLINE int check_union(const vrpc_type *t, check_ctx *lc, check_ctx *c, unsigned depth)
+{
+    const vrpc_type *dt;
+    const vrpc_union_arm *arm;
+    uint32_t w;
+    int rc;
+
+    if (UNLIKELY(++depth > VRPC_XDR_DEPTH_MAX))
+        return VRPC_E_PROTO;
+    if (UNLIKELY(!t->nfields || !t->fields || !(dt = t->fields[0].type)))
+        return VRPC_E_INVALID;
+    if (UNLIKELY(left(lc) < 4))
+        return VRPC_E_PROTO;
+    w = vrpc_get_u32(lc->p);
+    if (LIKELY(dt->kind == VRPC_KIND_INT || dt->kind == VRPC_KIND_UINT)) {
+        lc->p += 4;
+    } else {
+        if (UNLIKELY(!disc_kind(dt->kind)))
+            return VRPC_E_INVALID;
+        rc = check_leaf(dt, lc);
+        if (UNLIKELY(rc))
+            return rc;
+        w = canon32(dt->kind, w);
+    }
+    arm = find_arm(t, w);
+    if (UNLIKELY(!arm))
+        return VRPC_E_PROTO;
+    if (!arm->type)
+        return 0;
+    rc = check_leaf(arm->type, lc);
+    if (UNLIKELY(rc == NOT_LEAF))
+        rc = check_call(arm->type, lc, c, depth);
+    return rc;
+}
+
+/* Any type at lc->p; c is scratch for calls out. */
+static INLINE int check_any(const vrpc_type *t, check_ctx *lc, check_ctx *c, unsigned depth)
+{
+    int rc = check_leaf(t, lc);
+    if (LIKELY(rc != NOT_LEAF))
+        return rc;
+    if (t->kind == VRPC_KIND_UNION)
+        return check_union(t, lc, c, depth);
+    return check_call(t, lc, c, depth);
+}
+
+static int check_struct(const vrpc_type *t, check_ctx *c, unsigned depth)
+{
+    const vrpc_field *f = t->fields, *fe = f + t->nfields;
+    check_ctx lc = *c;
+    int rc = 0;
+    if (UNLIKELY(!f && t->nfields))
+        return VRPC_E_INVALID;
+    for (; f < fe; f++) {
+        if (UNLIKELY(!f->type))
+            return VRPC_E_INVALID;
+        rc = check_any(f->type, &lc, c, depth);
+        if (UNLIKELY(rc))
+            break;
+    }
+    *c = lc;
+    return rc;
+}
+
+/* n elements of elem at c->p; the caller checked n * min_wire against the input. */
+static int check_items(const vrpc_type *elem, size_t n, check_ctx *c, unsigned depth)
+{
+    uint8_t kind = elem->kind;
+    size_t i, w;
+    int rc;
+
+    if (UNLIKELY(kind > KIND_MAX))
+        return VRPC_E_INVALID;
+    if ((w = scalar_wire[kind]) != 0) {
+        if (UNLIKELY(n > left(c) / w))
+            return VRPC_E_PROTO;
+        if (kind == VRPC_KIND_ENUM)
+            for (i = 0; i < n; i++)
+                if (UNLIKELY(!enum_ok(elem, (int32_t)vrpc_get_u32(c->p + 4 * i))))
+                    return VRPC_E_PROTO;
+        c->p += n * w;
+        return 0;
+    }
+    switch (kind) {
+    case VRPC_KIND_STRING:
+        for (i = 0; i < n; i++) {
+            rc = check_string(c, elem->bound);
+            if (UNLIKELY(rc))
+                return rc;
+        }
+        return 0;
+    case VRPC_KIND_OPAQUE_FIXED:
+        w = vrpc_xdr_round4(elem->bound);
+        if (UNLIKELY(elem->bound > left(c) || (w && n > left(c) / w)))
+            return VRPC_E_PROTO;
+        c->p += n * w;
+        return 0;
+    case VRPC_KIND_STRUCT:
+        if (UNLIKELY(depth + 1 > VRPC_XDR_DEPTH_MAX))
+            return VRPC_E_PROTO;
+        if ((w = flat_wire(elem)) != 0) {
+            if (UNLIKELY(n > left(c) / w))
+                return VRPC_E_PROTO;
+            c->p += n * w;
+            return 0;
+        }
+        for (i = 0; i < n; i++) {
+            rc = check_struct(elem, c, depth + 1);
+            if (UNLIKELY(rc))
+                return rc;
+        }
+        return 0;
+    default: {
+        check_ctx lc = *c;
+        for (i = 0, rc = 0; i < n && !rc; i++)
+            rc = check_any(elem, &lc, c, depth);
+        *c = lc;
+        return rc;
+    }
+    }
+}
+
+/* Can n elements of elem fit in what is left of the input? */
+static INLINE bool count_fits(const vrpc_type *elem, size_t n, const check_ctx *c)
+{
+    size_t mw = elem->min_wire ? elem->min_wire : 1;
+    return n <= left(c) / mw;
+}
+
+static int check_composite(const vrpc_type *t, check_ctx *c, unsigned depth)
+{
+    uint32_t w;
+    int rc;
+
+    if (UNLIKELY(++depth > VRPC_XDR_DEPTH_MAX))
         return VRPC_E_PROTO;
 
-    switch (kind) {
+    switch (t->kind) {
+    case VRPC_KIND_STRUCT:
+        return check_struct(t, c, depth);
+
     case VRPC_KIND_ARRAY_FIXED:
-        if (!t->elem)
+        if (UNLIKELY(!t->elem))
             return VRPC_E_INVALID;
-        if (!count_fits(t->elem, t->bound, c))
+        if (UNLIKELY(!count_fits(t->elem, t->bound, c)))
             return VRPC_E_PROTO;
         return check_items(t->elem, t->bound, c, depth);
 
-    case VRPC_KIND_ARRAY_VAR:
-        if (!t->elem)
+    case VRPC_KIND_ARRAY_VAR: {
+        size_t bytes;
+        if (UNLIKELY(!t->elem))
             return VRPC_E_INVALID;
-        if (left(c) < 4)
+        if (UNLIKELY(left(c) < 4))
             return VRPC_E_PROTO;
         w = vrpc_get_u32(c->p);
         c->p += 4;
-        if (w > t->bound)
+        if (UNLIKELY(w > t->bound))
             return VRPC_E_TOO_BIG;
         if (!w)
             return 0;
-        if (!count_fits(t->elem, w, c))
+        /* Never trust a count before the input is known to hold it. */
+        if (UNLIKELY(!count_fits(t->elem, w, c)))
             return VRPC_E_PROTO;
-        {
-            size_t bytes;
-            if (__builtin_mul_overflow((size_t)w, (size_t)t->elem->size, &bytes))
-                return VRPC_E_TOO_BIG;
-            rc = add_block(c, bytes);
-        }
+        if (UNLIKELY(__builtin_mul_overflow((size_t)w, (size_t)t->elem->size, &bytes)))
+            return VRPC_E_TOO_BIG;
+        rc = add_block(c, bytes);
         return rc ? rc : check_items(t->elem, w, c, depth);
+    }
 
     case VRPC_KIND_OPTIONAL:
-        if (!t->elem)
+        if (UNLIKELY(!t->elem))
             return VRPC_E_INVALID;
-        if (left(c) < 4)
+        if (UNLIKELY(left(c) < 4))
             return VRPC_E_PROTO;
         w = vrpc_get_u32(c->p);
         c->p += 4;
         if (!w)
             return 0;
         rc = add_block(c, t->elem->size);
-        return rc ? rc : check_value(t->elem, c, depth);
-
-    case VRPC_KIND_STRUCT:
-        if (t->nfields && !t->fields)
-            return VRPC_E_INVALID;
-        for (i = 0; i < t->nfields; i++) {
-            const vrpc_type *ft = t->fields[i].type;
-            if (!ft || ft->kind > KIND_MAX)
-                return VRPC_E_INVALID;
-            rc = scalar_wire[ft->kind] ? check_scalar(ft, c) : check_value(ft, c, depth);
-            if (rc)
-                return rc;
+        if (!rc) {
+            check_ctx lc = *c;
+            rc = check_any(t->elem, &lc, c, depth);
+            *c = lc;
         }
-        return 0;
+        return rc;
 
     case VRPC_KIND_UNION: {
-        const vrpc_type *dt;
-        const vrpc_union_arm *arm;
-
-        if (t->nfields < 1 || !t->fields || !(dt = t->fields[0].type) || !disc_kind(dt->kind))
-            return VRPC_E_INVALID;
-        if (left(c) < 4)
-            return VRPC_E_PROTO;
-        w = vrpc_get_u32(c->p);
-        rc = check_scalar(dt, c);
-        if (rc)
-            return rc;
-        arm = find_arm(t, canon32(dt->kind, w));
-        if (!arm)
-            return VRPC_E_PROTO;
-        return arm->type ? check_value(arm->type, c, depth) : 0;
+        check_ctx lc = *c;
+        rc = check_union(t, &lc, c, depth - 1);
+        *c = lc;
+        return rc;
     }
 
     default:
@@ -763,26 +965,14 @@ typedef struct fill_ctx {
     uint8_t *next; /* next free byte of the block */
 } fill_ctx;
 
-static inline uint8_t *take(fill_ctx *c, size_t n)
+static INLINE uint8_t *take(fill_ctx *c, size_t n)
 {
     uint8_t *r = c->next;
     c->next += align8(n);
     return r;
 }
 
-static inline void fill_scalar(uint8_t kind, fill_ctx *c, uint8_t *dst)
-{
-    if (scalar_wire[kind] == 8) {
-        uint64_t x = vrpc_get_u64(c->p);
-        memcpy(dst, &x, 8);
-        c->p += 8;
-    } else {
-        store32(kind, dst, vrpc_get_u32(c->p));
-        c->p += 4;
-    }
-}
-
-static inline char *fill_string(fill_ctx *c)
+static INLINE char *fill_string(fill_ctx *c)
 {
     uint32_t len = vrpc_get_u32(c->p);
     char *s = (char *)take(c, (size_t)len + 1);
@@ -792,14 +982,122 @@ static inline char *fill_string(fill_ctx *c)
     return s;
 }
 
-/* Kinds whose C representation has no padding and is entirely written by
- * fill_items(), so their arrays need no zeroing. */
-static inline bool fills_fully(uint8_t kind)
+/* Fill a leaf (scalar, string, opaque, void); false for the others. */
+static INLINE bool fill_leaf(const vrpc_type *t, fill_ctx *c, uint8_t *dst)
 {
-    return scalar_wire[kind] || kind == VRPC_KIND_STRING || kind == VRPC_KIND_OPT_STRING;
+    switch (t->kind) {
+    case VRPC_KIND_INT:
+    case VRPC_KIND_UINT:
+    case VRPC_KIND_FLOAT:
+    case VRPC_KIND_ENUM: {
+        uint32_t x = vrpc_get_u32(c->p);
+        memcpy(dst, &x, 4);
+        c->p += 4;
+        return true;
+    }
+    case VRPC_KIND_CHAR:
+    case VRPC_KIND_UCHAR:
+    case VRPC_KIND_SHORT:
+    case VRPC_KIND_USHORT:
+    case VRPC_KIND_BOOL:
+        store32(t->kind, dst, vrpc_get_u32(c->p));
+        c->p += 4;
+        return true;
+    case VRPC_KIND_HYPER:
+    case VRPC_KIND_UHYPER:
+    case VRPC_KIND_DOUBLE: {
+        uint64_t x = vrpc_get_u64(c->p);
+        memcpy(dst, &x, 8);
+        c->p += 8;
+        return true;
+    }
+    case VRPC_KIND_OPT_STRING:
+        if (!vrpc_get_u32(c->p)) {
+            char *s = NULL;
+            memcpy(dst, &s, sizeof s);
+            c->p += 4;
+            return true;
+        }
+        c->p += 4;
+        /* fall through */
+    case VRPC_KIND_STRING: {
+        char *s = fill_string(c);
+        memcpy(dst, &s, sizeof s);
+        return true;
+    }
+    case VRPC_KIND_OPAQUE_FIXED:
+        if (t->bound == 16)
+            memcpy(dst, c->p, 16);
+        else
+            memcpy(dst, c->p, t->bound);
+        c->p += vrpc_xdr_round4(t->bound);
+        return true;
+    case VRPC_KIND_OPAQUE_VAR: {
+        vrpc_bytes by;
+        by.len = vrpc_get_u32(c->p);
+        by.data = NULL;
+        if (by.len) {
+            by.data = take(c, by.len);
+            memcpy(by.data, c->p + 4, by.len);
+        }
+        c->p += 4 + vrpc_xdr_round4(by.len);
+        memcpy(dst, &by, sizeof by);
+        return true;
+    }
+    case VRPC_KIND_VOID:
+        return true;
+    default:
+        return false;
+    }
 }
 
-static void fill_value(const vrpc_type *t, fill_ctx *c, uint8_t *dst);
+static void fill_composite(const vrpc_type *t, fill_ctx *c, uint8_t *dst);
+
+static INLINE void fill_call(const vrpc_type *t, fill_ctx *lc, fill_ctx *c, uint8_t *dst)
+{
+    *c = *lc;
+    fill_composite(t, c, dst);
+    *lc = *c;
+}
+
+static INLINE void fill_union(const vrpc_type *t, fill_ctx *lc, fill_ctx *c, uint8_t *dst)
+{
+    const vrpc_type *dt = t->fields[0].type;
+    const vrpc_union_arm *arm;
+    uint32_t w = vrpc_get_u32(lc->p);
+    fill_leaf(dt, lc, dst + t->fields[0].offset);
+    arm = find_arm(t, canon32(dt->kind, w));
+    if (arm && arm->type && !fill_leaf(arm->type, lc, dst + arm->offset))
+        fill_call(arm->type, lc, c, dst + arm->offset);
+}
+
+/* Any type at lc->p; c is scratch for calls out. */
+static INLINE void fill_any(const vrpc_type *t, fill_ctx *lc, fill_ctx *c, uint8_t *dst)
+{
+    if (LIKELY(fill_leaf(t, lc, dst)))
+        return;
+    if (t->kind == VRPC_KIND_UNION)
+        fill_union(t, lc, c, dst);
+    else
+        fill_call(t, lc, c, dst);
+}
+
+static void fill_struct(const vrpc_type *t, fill_ctx *c, uint8_t *dst)
+{
+    const vrpc_field *f = t->fields, *fe = f + t->nfields;
+    fill_ctx lc = *c;
+    for (; f < fe; f++)
+        fill_any(f->type, &lc, c, dst + f->offset);
+    *c = lc;
+}
+
+/* Kinds whose C representation has no padding and is entirely written by
+ * fill_items(), so their arrays need no zeroing. */
+static INLINE bool fills_fully(uint8_t kind)
+{
+    return scalar_wire[kind] || kind == VRPC_KIND_STRING || kind == VRPC_KIND_OPT_STRING ||
+           kind == VRPC_KIND_OPAQUE_FIXED;
+}
 
 static void fill_items(const vrpc_type *elem, size_t n, fill_ctx *c, uint8_t *dst)
 {
@@ -840,65 +1138,35 @@ static void fill_items(const vrpc_type *elem, size_t n, fill_ctx *c, uint8_t *ds
             store32(kind, dst + i * stride, vrpc_get_u32(p + 4 * i));
         c->p = p + 4 * n;
         return;
-    case VRPC_KIND_STRING:
+    case VRPC_KIND_STRING: {
+        fill_ctx lc = *c;
         for (i = 0; i < n; i++) {
-            char *s = fill_string(c);
+            char *s = fill_string(&lc);
             memcpy(dst + i * stride, &s, sizeof s);
         }
+        *c = lc;
         return;
-    default:
+    }
+    case VRPC_KIND_STRUCT:
         for (i = 0; i < n; i++)
-            fill_value(elem, c, dst + i * stride);
+            fill_struct(elem, c, dst + i * stride);
         return;
+    default: {
+        fill_ctx lc = *c;
+        for (i = 0; i < n; i++)
+            fill_any(elem, &lc, c, dst + i * stride);
+        *c = lc;
+        return;
+    }
     }
 }
 
-static void fill_value(const vrpc_type *t, fill_ctx *c, uint8_t *dst)
+static void fill_composite(const vrpc_type *t, fill_ctx *c, uint8_t *dst)
 {
-    uint8_t kind = t->kind;
-    uint32_t i, w;
-
-    if (scalar_wire[kind]) {
-        fill_scalar(kind, c, dst);
+    switch (t->kind) {
+    case VRPC_KIND_STRUCT:
+        fill_struct(t, c, dst);
         return;
-    }
-
-    switch (kind) {
-    case VRPC_KIND_VOID:
-        return;
-
-    case VRPC_KIND_OPT_STRING:
-        w = vrpc_get_u32(c->p);
-        c->p += 4;
-        if (!w) {
-            char *s = NULL;
-            memcpy(dst, &s, sizeof s);
-            return;
-        }
-        /* fall through */
-    case VRPC_KIND_STRING: {
-        char *s = fill_string(c);
-        memcpy(dst, &s, sizeof s);
-        return;
-    }
-
-    case VRPC_KIND_OPAQUE_FIXED:
-        memcpy(dst, c->p, t->bound);
-        c->p += vrpc_xdr_round4(t->bound);
-        return;
-
-    case VRPC_KIND_OPAQUE_VAR: {
-        vrpc_bytes by;
-        by.len = vrpc_get_u32(c->p);
-        by.data = NULL;
-        if (by.len) {
-            by.data = take(c, by.len);
-            memcpy(by.data, c->p + 4, by.len);
-        }
-        c->p += 4 + vrpc_xdr_round4(by.len);
-        memcpy(dst, &by, sizeof by);
-        return;
-    }
 
     case VRPC_KIND_ARRAY_FIXED:
         fill_items(t->elem, t->bound, c, dst);
@@ -906,12 +1174,11 @@ static void fill_value(const vrpc_type *t, fill_ctx *c, uint8_t *dst)
 
     case VRPC_KIND_ARRAY_VAR: {
         vrpc_array a;
-        size_t bytes;
         a.n = vrpc_get_u32(c->p);
         c->p += 4;
         a.items = NULL;
         if (a.n) {
-            bytes = (size_t)a.n * t->elem->size;
+            size_t bytes = (size_t)a.n * t->elem->size;
             a.items = take(c, bytes);
             if (!fills_fully(t->elem->kind))
                 memset(a.items, 0, bytes);
@@ -923,35 +1190,24 @@ static void fill_value(const vrpc_type *t, fill_ctx *c, uint8_t *dst)
 
     case VRPC_KIND_OPTIONAL: {
         uint8_t *p = NULL;
-        w = vrpc_get_u32(c->p);
+        uint32_t w = vrpc_get_u32(c->p);
         c->p += 4;
         if (w) {
+            fill_ctx lc;
             p = take(c, t->elem->size);
             memset(p, 0, t->elem->size);
-            fill_value(t->elem, c, p);
+            lc = *c;
+            fill_any(t->elem, &lc, c, p);
+            *c = lc;
         }
         memcpy(dst, &p, sizeof p);
         return;
     }
 
-    case VRPC_KIND_STRUCT:
-        for (i = 0; i < t->nfields; i++) {
-            const vrpc_field *f = &t->fields[i];
-            if (scalar_wire[f->type->kind])
-                fill_scalar(f->type->kind, c, dst + f->offset);
-            else
-                fill_value(f->type, c, dst + f->offset);
-        }
-        return;
-
     case VRPC_KIND_UNION: {
-        const vrpc_type *dt = t->fields[0].type;
-        const vrpc_union_arm *arm;
-        w = vrpc_get_u32(c->p);
-        fill_scalar(dt->kind, c, dst + t->fields[0].offset);
-        arm = find_arm(t, canon32(dt->kind, w));
-        if (arm && arm->type)
-            fill_value(arm->type, c, dst + arm->offset);
+        fill_ctx lc = *c;
+        fill_union(t, &lc, c, dst);
+        *c = lc;
         return;
     }
 
@@ -975,12 +1231,17 @@ VRPC_EXPORT int vrpc_xdr_decode(const vrpc_type *t, const uint8_t *data, size_t 
         return VRPC_E_INVALID;
     if (!t || t->kind == VRPC_KIND_VOID)
         return len ? VRPC_E_PROTO : 0;
+    if (t->kind > KIND_MAX)
+        return VRPC_E_INVALID;
 
     /* Pass 1. */
     cc.p = data;
     cc.end = data + len;
     cc.extra = 0;
-    rc = check_value(t, &cc, 0);
+    {
+        check_ctx scratch;
+        rc = check_any(t, &cc, &scratch, 0);
+    }
     if (rc)
         return rc;
     if (cc.p != cc.end)
@@ -998,7 +1259,10 @@ VRPC_EXPORT int vrpc_xdr_decode(const vrpc_type *t, const uint8_t *data, size_t 
     memset(block, 0, t->size);
     fc.p = data;
     fc.next = block + head;
-    fill_value(t, &fc, block);
+    {
+        fill_ctx scratch;
+        fill_any(t, &fc, &scratch, block);
+    }
     *out = block;
     return 0;
 }
