@@ -104,6 +104,15 @@ void it_diag(const char *fmt, ...)
     free(s);
 }
 
+char *it_oneline(char *s)
+{
+    it_trim(s);
+    for (char *p = s; p && *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    return s;
+}
+
 char *it_trim(char *s)
 {
     if (!s)
@@ -371,8 +380,11 @@ const char *it_errstr(const vrpc_error *e)
         snprintf(tl_errbuf, sizeof(tl_errbuf), "(no error object)");
         return tl_errbuf;
     }
+    /* one line: TAP descriptions must not contain newlines */
+    char *msg = e->message ? it_esc(e->message) : NULL;
     snprintf(tl_errbuf, sizeof(tl_errbuf), "code=%d domain=%d level=%d message='%s'", e->code,
-             e->domain, e->level, e->message ? e->message : "(null)");
+             e->domain, e->level, msg ? msg : "(null)");
+    free(msg);
     return tl_errbuf;
 }
 

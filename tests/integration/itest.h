@@ -55,6 +55,9 @@ __attribute__((format(printf, 1, 2))) void it_diag(const char *fmt, ...);
 /* Remove leading and trailing white space in place; returns s. */
 char *it_trim(char *s);
 
+/* Trim s and turn its line breaks into spaces, in place (for TAP lines). */
+char *it_oneline(char *s);
+
 /* Compare two texts ignoring white space at both ends. */
 bool it_same_text(const char *a, const char *b);
 

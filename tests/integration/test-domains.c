@@ -1691,7 +1691,7 @@ static void test_errors(void)
     {
         it_cmd r;
         it_virsh_cmd(&r, uri, "domstate %s", missing);
-        TAP_OK(r.status != 0, "virsh domstate %s fails too: %s", missing, it_trim(r.err));
+        TAP_OK(r.status != 0, "virsh domstate %s fails too: %s", missing, it_oneline(r.err));
         it_cmd_free(&r);
     }
     vrpc_free(nr);
