@@ -21,7 +21,7 @@
 #include "alloc.h"
 #include "conn-internal.h"
 #include "message.h"
-#include "tests/tap.h"
+#include "tap.h"
 
 /* ---- test procedures (a private program) ---- */
 

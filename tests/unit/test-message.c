@@ -10,7 +10,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "message.h"
-#include "tests/tap.h"
+#include "tap.h"
 
 /* ---- a tiny XDR writer for hand-made payloads ---- */
 

@@ -7,7 +7,7 @@
 #include <virtrpc/protocol.h>
 
 #include "alloc.h"
-#include "tests/tap.h"
+#include "tap.h"
 #include "uri.h"
 
 /* ---- injected environments ---- */
