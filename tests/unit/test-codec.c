@@ -15,7 +15,7 @@
 #include <virtrpc/protocol.h>
 #endif
 
-#include "tap.h"
+#include "../tap.h"
 #include "xdr.h"
 
 /* ------------------------------------------------------------------ */
