@@ -142,11 +142,11 @@ echo '{"name": "test"}' | v call REMOTE_PROC_DOMAIN_LOOKUP_BY_NAME - >/dev/null 
 ok $? "call by .x name, arguments from standard input"
 v call connect_get_lib_version >"$tmp/out" 2>&1 && grep -q '"lib_ver": [0-9]' "$tmp/out"
 ok $? "call with void arguments"
-v call domain_get_scheduler_parameters_flags \
-    "{\"dom\": $(python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["dom"]))' <"$tmp/dom.json"), \"nparams\": 1, \"flags\": 0}" \
+v call domain_get_scheduler_parameters \
+    "{\"dom\": $(python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["dom"]))' <"$tmp/dom.json"), \"nparams\": 1}" \
     >"$tmp/out" 2>&1
 s=$?
-grep -q '"type": [0-9]' "$tmp/out"
+python3 -c 'import json,sys; p=json.load(sys.stdin)["params"][0]; sys.exit(0 if p["field"] and p["value"]["type"] == 2 and "ui" in p["value"] else 1)' <"$tmp/out"
 ok $((s + $?)) "typed parameters in a reply"
 diag "$tmp/out"
 v call connect_list_all_domains '{"need_results": 1, "flags": 0}' >"$tmp/out" 2>&1
@@ -155,7 +155,7 @@ ok $? "call connect_list_all_domains"
 # --- errors
 v dominfo no-such-domain >"$tmp/out" 2>&1
 s=$?
-grep -q '^error: .*no-such-domain.* (code 42, domain 10)$' "$tmp/out"
+grep -q '^error: .* (code 42, domain [0-9]*)$' "$tmp/out"
 ok $((($s != 1) + $?)) "a daemon error: message, code and domain, exit status 1"
 diag "$tmp/out"
 v call no_such_procedure >"$tmp/out" 2>&1

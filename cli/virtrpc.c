@@ -319,6 +319,7 @@ static int cmd_dumpxml(vrpc_conn *c, const char *name)
     fputs(xml, stdout);
     if (n == 0 || xml[n - 1] != '\n')
         putchar('\n');
+    putchar('\n'); /* a blank line after the XML, as virsh prints it */
     vrpc_free(xml);
     return 0;
 }
@@ -457,7 +458,7 @@ static bool is_keepalive(const vrpc_program *p)
 
 static int cmd_procs(void)
 {
-    size_t nprog = 0, width = 4;
+    size_t nprog = 0, width = 4, shown = 0;
     const vrpc_program *progs = vrpc_programs(&nprog);
 
     for (size_t i = 0; i < nprog; i++)
@@ -466,23 +467,28 @@ static int cmd_procs(void)
                 width = strlen(progs[i].procs[k].name);
     printf("%-10s %6s  %-*s  %-8s  %-6s  %s\n", "Program", "Number", (int)width, "Name", "Priority",
            "Stream", "Kind");
-    for (size_t i = 0; i < nprog; i++) {
-        const vrpc_program *p = &progs[i];
-        for (size_t k = 0; k < p->nprocs; k++) {
-            const vrpc_proc *x = &p->procs[k];
-            const char *kind = is_keepalive(p) ? "keepalive" : x->msg ? "event" : "call";
-            printf("%-10s %6" PRId32 "  %-*s  %-8s  %-6s  %s\n", p->name, x->number, (int)width,
-                   x->name,
-                   is_keepalive(p) ? "-"
-                   : x->priority   ? "high"
-                                   : "low",
-                   stream_word(x->stream), kind);
+    /* The programs of calls first (remote, qemu, lxc, admin), keepalive last. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < nprog; i++) {
+            const vrpc_program *p = &progs[i];
+            if (is_keepalive(p) != (pass == 1))
+                continue;
+            for (size_t k = 0; k < p->nprocs; k++) {
+                const vrpc_proc *x = &p->procs[k];
+                const char *prio = pass ? "-" : x->priority ? "high" : "low";
+                const char *kind = pass ? "keepalive" : x->msg ? "event" : "call";
+                printf("%-10s %6" PRId32 "  %-*s  %-8s  %-6s  %s\n", p->name, x->number, (int)width,
+                       x->name, prio, stream_word(x->stream), kind);
+            }
         }
     }
+    /* The totals, in the same order. */
     printf("\n");
-    for (size_t i = 0; i < nprog; i++)
-        printf("%s%s: %zu%s", i ? ", " : "", progs[i].name, progs[i].nprocs,
-               is_keepalive(&progs[i]) ? " (connection messages, not callable)" : "");
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < nprog; i++)
+            if (is_keepalive(&progs[i]) == (pass == 1))
+                printf("%s%s: %zu%s", shown++ ? ", " : "", progs[i].name, progs[i].nprocs,
+                       pass ? " (connection messages, not callable)" : "");
     printf("\n");
     return 0;
 }
@@ -573,8 +579,8 @@ static int cmd_call(const char *name, const char *json)
         free(msg);
         return EXIT_FAIL;
     }
-    puts(json_object_to_json_string_ext(out,
-                                        JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+    puts(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                 JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(out);
     return 0;
 }

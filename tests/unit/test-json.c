@@ -459,7 +459,7 @@ static void test_errors(void)
     expect_error("remote_domain_lookup_by_name_args", "{\"name\": \"a\\u0000b\"}",
                  "args.name: the string contains a NUL");
     expect_ok("remote_domain_lookup_by_name_args", "{\"name\": \"test\"}",
-              "000000047465737400000000");
+              "0000000474657374");
 
     /* UUIDs. */
     expect_error("remote_domain_get_info_args",
