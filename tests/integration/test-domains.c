@@ -1661,6 +1661,69 @@ static void test_transient(void)
     free(name);
 }
 
+/* A UTF-8 name and a multi-megabyte description: big replies, exact bytes. */
+static void test_big_and_utf8(void)
+{
+    /* "vrpc-it-" + u-umlaut n i-diaeresis c o-slash d e-acute euro, in UTF-8 */
+    char *base = it_unique("vrpc-it-\303\274n\303\257c\303\270d\303\251\342\202\254");
+    char *xml = dom_xml(base, 131072, 131072, 1);
+    vrpc_domain_define_xml_args da = {.xml = xml};
+    vrpc_domain_define_xml_ret *dr = NULL;
+    if (!TAP_OK(IT(vrpc_domain_define_xml, c, &da, &dr) == 0, "define a domain with a UTF-8 name"))
+        goto out;
+    {
+        char *q = it_shq(base);
+        char *vu = it_virsh_out(uri, "domuuid %s", q);
+        char us[37];
+        it_uuid_fmt(dr->dom.uuid, us);
+        TAP_OK(vu && it_same_text(vu, us) && strcmp(dr->dom.name, base) == 0,
+               "virsh finds the UTF-8 name, same uuid %s", us);
+        free(vu);
+        free(q);
+    }
+    /* 3 MiB of text (the string limit is 4 MiB) */
+    size_t n = 3u << 20;
+    char *desc = malloc(n + 1);
+    if (desc) {
+        for (size_t i = 0; i < n; i++)
+            desc[i] = (char)('a' + (i * 7 + i / 26) % 26);
+        desc[n] = '\0';
+        vrpc_domain_set_metadata_args sa = {.dom = dr->dom,
+                                            .type = VRPC_DOMAIN_METADATA_DESCRIPTION,
+                                            .metadata = desc,
+                                            .key = NULL,
+                                            .uri = NULL,
+                                            .flags = 0};
+        if (TAP_OK(IT(vrpc_domain_set_metadata, c, &sa) == 0,
+                   "domain_set_metadata with a %zu-byte description", n)) {
+            vrpc_domain_get_metadata_args ga = {
+                .dom = dr->dom, .type = VRPC_DOMAIN_METADATA_DESCRIPTION, .uri = NULL, .flags = 0};
+            vrpc_domain_get_metadata_ret *gr = NULL;
+            int rc = IT(vrpc_domain_get_metadata, c, &ga, &gr);
+            TAP_OK(rc == 0 && strcmp(gr->metadata, desc) == 0,
+                   "domain_get_metadata returns the same %zu bytes", n);
+            vrpc_free(gr);
+            vrpc_domain_get_xml_desc_args xa = {.dom = dr->dom, .flags = 0};
+            vrpc_domain_get_xml_desc_ret *xr = NULL;
+            rc = IT(vrpc_domain_get_xml_desc, c, &xa, &xr);
+            char *q = it_shq(base);
+            char *vx = it_virsh_out(uri, "dumpxml %s", q);
+            TAP_OK(rc == 0 && vx && it_same_text(vx, xr->xml) && strstr(xr->xml, desc),
+                   "a %zu-byte domain XML == virsh dumpxml", rc == 0 ? strlen(xr->xml) : 0);
+            free(vx);
+            free(q);
+            vrpc_free(xr);
+        }
+        free(desc);
+    }
+    vrpc_domain_undefine_args ua = {.dom = dr->dom};
+    IT(vrpc_domain_undefine, c, &ua);
+    vrpc_free(dr);
+out:
+    free(xml);
+    free(base);
+}
+
 /* ---------------------------------------------------------------------- */
 
 static void check_error_vs_python(int rc, const char *what, int code, const char *pyexpr)
@@ -1791,6 +1854,7 @@ int main(void)
     test_lifecycle();
     test_define_plain();
     test_transient();
+    test_big_and_utf8();
     /* listing with an extra inactive domain present */
     {
         char *name = it_unique("vrpc-it-listed");
