@@ -480,13 +480,15 @@ static int evaluate(hconst *h, int depth)
         /* walk back to the last explicit enumerator without recursing */
         uint64_t count = 0;
         hconst *p = h;
-        while (p && p->kind == HK_IMPLICIT) {
+        while (p && p->kind == HK_IMPLICIT && (p == h || p->state != ST_INT)) {
             count++;
             p = p->prev;
         }
         int64_t basev;
         if (!p) {
             basev = -1;
+        } else if (p->state == ST_INT && p->kind == HK_IMPLICIT) {
+            basev = xv_i64(cval_to_xval(p->val)); /* already known */
         } else {
             int st = evaluate(p, depth + 1);
             if (st != ST_INT)
