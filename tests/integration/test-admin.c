@@ -4,7 +4,7 @@
  * what virt-admin reports for the same daemon.
  */
 #include "itest.h"
-#include "../tap.h"
+#include "ittap.h"
 
 #include <inttypes.h>
 #include <stdio.h>

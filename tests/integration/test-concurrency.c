@@ -4,7 +4,7 @@
  * calls collected out of order, and read-only connections.
  */
 #include "itest.h"
-#include "../tap.h"
+#include "ittap.h"
 
 #include <inttypes.h>
 #include <pthread.h>

@@ -5,7 +5,7 @@
  * Runs after them (lowest priority in meson.build).
  */
 #include "itest.h"
-#include "../tap.h"
+#include "ittap.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * same daemon.
  */
 #include "itest.h"
-#include "../tap.h"
+#include "ittap.h"
 
 #include <inttypes.h>
 #include <stdio.h>
