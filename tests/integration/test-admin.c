@@ -460,6 +460,24 @@ static void test_outcomes(void)
     TAP_OK((rc == 0) == (r.status == 0),
            "admin_connect_set_daemon_timeout 0: rc %d, virt-admin exit %d", rc, r.status);
     it_cmd_free(&r);
+
+    /* The admin program on the hypervisor socket: the daemon answers the
+     * open with "Cannot find program ...", as virt-admin shows it. */
+    char *wrong = it_strf("libvirtd:///system?socket=%s/sys/run/libvirt-sock", it_dir());
+    vrpc_conn *x = NULL;
+    rc = vrpc_conn_open_admin(&x, wrong, 0, it_errp());
+    vrpc_error *e = it_err();
+    char *qw = it_shq(wrong);
+    it_sh(&r, "%s -q -c %s srv-list", qa, qw);
+    TAP_OK(rc == VRPC_E_REMOTE && x == NULL && e && e->code == VRPC_ERR_RPC && r.status != 0,
+           "admin open on the hypervisor socket is refused by the daemon: %s", it_errstr(e));
+    tap_ok_todo(e && e->message && strstr(r.err, e->message) != NULL,
+                "vrpc_conn_open_admin rewrites the daemon's message (src/conn.c)",
+                "the message is the daemon's, as virt-admin prints it");
+    it_cmd_free(&r);
+    vrpc_conn_close(x);
+    free(qw);
+    free(wrong);
     free(qa);
     free(qu);
 }
