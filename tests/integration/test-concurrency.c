@@ -7,11 +7,13 @@
 #include "ittap.h"
 
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define NTHREADS 8
@@ -309,6 +311,61 @@ static void test_threads(void)
     free(vs);
 }
 
+/* The other ways to collect a reply: poll, discard, process. */
+static void test_poll_discard(void)
+{
+    /* discard: replies that nobody collects must not disturb later calls */
+    int sent = 0;
+    for (int i = 0; i < 100; i++) {
+        vrpc_domain_get_xml_desc_args a = {.dom = ref.dom, .flags = 0};
+        vrpc_domain_get_xml_desc_cookie ck;
+        if (vrpc_domain_get_xml_desc_send(c, &a, &ck) == 0) {
+            sent++;
+            vrpc_call_discard(c, ck.p);
+        }
+    }
+    vrpc_connect_get_hostname_ret *h = NULL;
+    int rc = IT(vrpc_connect_get_hostname, c, &h);
+    TAP_OK(sent == 100 && rc == 0 && strcmp(h->hostname, ref.hostname) == 0 &&
+               vrpc_conn_get_status(c) == 0,
+           "100 calls discarded after sending; the next call gets its own reply");
+    vrpc_free(h);
+
+    /* poll: never blocks, AGAIN until the reply is there */
+    vrpc_domain_lookup_by_name_args la = {.name = ref.name};
+    vrpc_pending *p = NULL;
+    rc = vrpc_call_send(c, &vrpc_pd_domain_lookup_by_name, &la, &p);
+    int again = 0, prc = VRPC_E_AGAIN;
+    void *ret = NULL;
+    vrpc_error *e = NULL;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (rc == 0 && prc == VRPC_E_AGAIN) {
+        prc = vrpc_call_poll(c, p, &ret, &e);
+        if (prc == VRPC_E_AGAIN) {
+            again++;
+            struct pollfd pfd = {.fd = vrpc_conn_get_fd(c), .events = POLLIN};
+            poll(&pfd, 1, 100);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (t1.tv_sec - t0.tv_sec > 30)
+            break;
+    }
+    vrpc_domain_lookup_by_name_ret *lr = ret;
+    if (prc == 0)
+        it_record("domain_lookup_by_name");
+    TAP_OK(rc == 0 && prc == 0 && lr && memcmp(lr->dom.uuid, ref.dom.uuid, 16) == 0,
+           "vrpc_call_poll: reply after %d AGAIN(s), the right domain", again);
+    if (prc == VRPC_E_AGAIN)
+        vrpc_call_discard(c, p);
+    vrpc_free(ret);
+    vrpc_free(e);
+
+    /* process with nothing outstanding */
+    TAP_OK(vrpc_conn_process(c) == 0 && vrpc_conn_get_status(c) == 0,
+           "vrpc_conn_process on an idle connection");
+}
+
 /* ---------------------------------------------------------------------- */
 
 static void check_ro(const char *what, const char *open_uri, unsigned flags, bool virsh_ro_flag)
@@ -378,6 +435,7 @@ int main(void)
         return tap_done();
     }
     test_threads();
+    test_poll_discard();
     test_readonly();
     vrpc_conn_close(c);
     free(ref.xml);
