@@ -29,7 +29,7 @@ esac
 cd "$src" || exit 2
 include_dir=$(cd ../../include 2>/dev/null && pwd)
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gen-golden.XXXXXX") || exit 2
+tmp=$(mktemp -d -t gen-golden.XXXXXX) || exit 2
 trap 'rm -rf "$tmp"' EXIT
 
 cc=${CC:-cc}

@@ -336,11 +336,22 @@ static void scan_file(const char *path, const char *base)
             while (i < len && id_char(s[i]))
                 i++;
             bool arg_sentinel = i - as == 18 && memcmp(s + as, "VIR_ENUM_SENTINELS", 18) == 0;
+            /* "#if 0": a block that is never compiled */
+            size_t z = as;
+            while (z < len && (s[z] == ' ' || s[z] == '\t' || s[z] == '\r'))
+                z++;
+            bool if_zero = dl == 2 && memcmp(d, "if", 2) == 0 && z < len && s[z] == '0';
+            if (if_zero) {
+                z++;
+                while (z < len && (s[z] == ' ' || s[z] == '\t' || s[z] == '\r'))
+                    z++;
+                if_zero = z == len;
+            }
             if ((dl == 2 && memcmp(d, "if", 2) == 0) || (dl == 5 && memcmp(d, "ifdef", 5) == 0) ||
                 (dl == 6 && memcmp(d, "ifndef", 6) == 0)) {
                 cond *c = xmalloc(sizeof(*c));
-                c->sentinel = dl != 2 && arg_sentinel;
-                c->skip = c->sentinel && dl == 5;
+                c->sentinel = (dl != 2 && arg_sentinel) || if_zero;
+                c->skip = (c->sentinel && dl == 5) || if_zero;
                 if (c->skip)
                     skipping++;
                 pv_push(&conds, c);

@@ -25,3 +25,21 @@ typedef enum {
 # define VIR_UUID(x) ((x) + 1)
 
 #endif
+
+/* C semantics of the arithmetic */
+# define VIR_MIXED_SIGNS (-1 < 0U)
+# define VIR_SHIFT_NEGATIVE (-8 >> 1)
+# define VIR_ALL_ONES_64 0xffffffffffffffffULL
+# define VIR_INT64_MIN (-9223372036854775807LL - 1)
+# define VIR_INT_OVERFLOW (2147483647 + 1)
+# define VIR_LONG_NO_OVERFLOW (2147483647L + 1)
+# define VIR_PRECEDENCE (1 + 2 * 3 << 1 | 1 ^ 3 & 6)
+# define VIR_LOGIC (!0 && (3 >= 3) || 0)
+# define VIR_MODULO (-7 % 3)
+# define VIR_CYCLE_A VIR_CYCLE_B
+# define VIR_CYCLE_B VIR_CYCLE_A
+# define VIR_CAST ((int)1)
+
+#if 0
+# define VIR_NEVER 1
+#endif
