@@ -7,8 +7,9 @@
 #
 # good/NAME.args   arguments (paths relative to SRCDIR); the outputs are compared
 #                  with good/NAME.h.expected, good/NAME.c.expected and
-#                  good/NAME.consts.expected, and protocol.c is compiled
-#                  (-std=c11 -Wall -Wextra -Werror) when a C compiler is found.
+#                  good/NAME.consts.expected; when a C compiler is found,
+#                  protocol.c is compiled (-std=c11 -Wall -Wextra -Werror) and
+#                  linked with check-tables.c, which checks the tables at run time.
 # bad/NAME.x       must fail; stderr must equal bad/NAME.err. Arguments are
 #                  bad/NAME.args if present, else "--headers headers demo=bad/NAME.x".
 #
@@ -42,7 +43,7 @@ good=$(ls good/*.args 2>/dev/null | sort)
 bad=$(ls bad/*.x 2>/dev/null | sort)
 ngood=$(echo "$good" | grep -c .)
 nbad=$(echo "$bad" | grep -c .)
-echo "1..$((ngood * 2 + nbad))"
+echo "1..$((ngood * 3 + nbad))"
 
 n=0
 failed=0
@@ -82,9 +83,8 @@ for args_file in $good; do
         2>"$out/stderr"; then
         sed 's/^/# /' "$out/stderr"
         not_ok "good/$name: generate"
-        n=$((n + 1))
-        failed=$((failed + 1))
-        echo "not ok $n - good/$name: compile"
+        not_ok "good/$name: compile"
+        not_ok "good/$name: tables"
         continue
     fi
     status=0
@@ -96,6 +96,8 @@ for args_file in $good; do
     if [ $have_cc = 0 ]; then
         n=$((n + 1))
         echo "ok $n - good/$name: compile # SKIP no C compiler"
+        n=$((n + 1))
+        echo "ok $n - good/$name: tables # SKIP no C compiler"
         continue
     fi
     # shellcheck disable=SC2086
@@ -106,6 +108,17 @@ for args_file in $good; do
     else
         head -40 "$out/cc.log" | sed 's/^/# /'
         not_ok "good/$name: compile"
+        not_ok "good/$name: tables"
+        continue
+    fi
+    # shellcheck disable=SC2086
+    if $cc -std=c11 -Wall -Wextra -Werror -I"$include_dir" -I"$out/inc" \
+        check-tables.c "$out/protocol.o" -o "$out/check" >"$out/cc.log" 2>&1 &&
+        "$out/check" >"$out/check.log" 2>&1; then
+        ok "good/$name: tables"
+    else
+        head -40 "$out/cc.log" "$out/check.log" | sed 's/^/# /'
+        not_ok "good/$name: tables"
     fi
 done
 

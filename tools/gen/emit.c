@@ -667,9 +667,10 @@ void emit_source(sbuf *o)
             program *pg = G.programs.v[i];
             if (!pg->has_procs)
                 continue;
-            sb_printf(o, "    {\"%s\", ", pg->name);
+            sb_printf(o, "    {.name = \"%s\", .number = ", pg->name);
             xv_format(o, xv_unsigned(pg->number), 8);
-            sb_printf(o, ", %uu, %zu, xp_%s},\n", (unsigned)pg->version, pg->nprocs, pg->name);
+            sb_printf(o, ", .version = %uu, .nprocs = %zu, .procs = xp_%s},\n",
+                      (unsigned)pg->version, pg->nprocs, pg->name);
         }
         sb_puts(o, "};\n\ntypedef struct xprog_index {\n    uint32_t program;\n    size_t n;\n"
                    "    const vrpc_proc *const *procs;\n} xprog_index;\n\n"
