@@ -355,7 +355,11 @@ void emit_header(sbuf *o)
     sb_puts(o, "\n/* ---- Structs and unions ---- */\n\n");
     for (size_t i = 0; i < G.types.n; i++) {
         ntype *t = G.types.v[i];
-        if (t->kind == NT_STRUCT || t->kind == NT_UNION)
+        if (t->kind != NT_STRUCT && t->kind != NT_UNION)
+            continue;
+        if (strcmp(t->cname, "vrpc_error") == 0)
+            sb_puts(o, "/* vrpc_error: declared by <virtrpc/conn.h> */\n");
+        else
             sb_printf(o, "typedef struct %s %s;\n", t->cname, t->cname);
     }
     sb_puts(o, "\n/* ---- Definitions ---- */\n");
