@@ -13,6 +13,7 @@
  */
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,13 +252,24 @@ static void rnd_value(const vrpc_type *t, uint8_t *dst, unsigned depth)
             arm = &t->arms[k];
             set_discriminant(df->type, dst + df->offset, arm->value);
         } else {
-            /* The default arm: a discriminant no case label takes. */
+            /* The default arm: a discriminant no case label takes (for an
+             * enum discriminant, one of the enum's values). */
             int64_t v = 1000;
             bool taken;
+            uint32_t e = 0;
             arm = t->default_arm;
             do {
                 taken = false;
-                v++;
+                if (df->type->kind == VRPC_KIND_ENUM) {
+                    if (e == df->type->nvalues) {
+                        arm = &t->arms[0]; /* every value has a case */
+                        v = arm->value;
+                        break;
+                    }
+                    v = df->type->values[e++].value;
+                } else {
+                    v++;
+                }
                 for (uint32_t i = 0; i < t->narms; i++)
                     taken |= t->arms[i].value == v;
             } while (taken);
@@ -352,7 +364,7 @@ out:
     return why[0] ? why : NULL;
 }
 
-#define ITERATIONS 12
+#define ITERATIONS 40
 
 static void test_round_trips(void)
 {
@@ -388,9 +400,9 @@ static void test_round_trips(void)
 /* ---- error cases ---- */
 
 /* Convert text to a value of type `tname`; expect failure with a message containing want. */
-static void expect_error(const char *tname, const char *text, const char *want)
+static void expect_error_t(const vrpc_type *t, const char *tname, const char *text,
+                           const char *want)
 {
-    const vrpc_type *t = vrpc_type_lookup(tname);
     json_object *j = NULL;
     vrpc_json_value *v = NULL;
     char *msg = NULL;
@@ -412,9 +424,8 @@ static void expect_error(const char *tname, const char *text, const char *want)
 }
 
 /* Convert text to a value of tname, encode it, and compare with hex bytes (if given). */
-static void expect_ok(const char *tname, const char *text, const char *hex)
+static void expect_ok_t(const vrpc_type *t, const char *tname, const char *text, const char *hex)
 {
-    const vrpc_type *t = vrpc_type_lookup(tname);
     json_object *j = NULL;
     vrpc_json_value *v = NULL;
     vrpc_buf b = {0};
@@ -441,6 +452,16 @@ static void expect_ok(const char *tname, const char *text, const char *hex)
     vrpc_free(b.data);
 }
 
+static void expect_error(const char *tname, const char *text, const char *want)
+{
+    expect_error_t(vrpc_type_lookup(tname), tname, text, want);
+}
+
+static void expect_ok(const char *tname, const char *text, const char *hex)
+{
+    expect_ok_t(vrpc_type_lookup(tname), tname, text, hex);
+}
+
 static void test_errors(void)
 {
     const char *dom_ok = "{\"name\": \"t\", \"uuid\": \"6695eb01-f6a4-8304-79aa-97f2502e193f\", "
@@ -458,8 +479,7 @@ static void test_errors(void)
     expect_error("remote_domain_lookup_by_name_args", "[\"x\"]", "args: expected an object");
     expect_error("remote_domain_lookup_by_name_args", "{\"name\": \"a\\u0000b\"}",
                  "args.name: the string contains a NUL");
-    expect_ok("remote_domain_lookup_by_name_args", "{\"name\": \"test\"}",
-              "0000000474657374");
+    expect_ok("remote_domain_lookup_by_name_args", "{\"name\": \"test\"}", "0000000474657374");
 
     /* UUIDs. */
     expect_error("remote_domain_get_info_args",
@@ -613,6 +633,195 @@ static void test_errors(void)
     expect_error("remote_domain_lookup_by_name_args", "", "invalid JSON");
 }
 
+/* ---- kinds that libvirt's protocols do not use (bool, float, short, unions with defaults) ---- */
+
+typedef struct {
+    int32_t d;
+    union {
+        int32_t i;
+        char *s;
+    } u;
+} demo_u1;
+
+typedef struct {
+    uint32_t k;
+    union {
+        int64_t h;
+    } u;
+} demo_u2;
+
+typedef struct {
+    bool b;
+    float f;
+    int16_t s;
+    uint16_t us;
+    int64_t h;
+    uint64_t uh;
+    uint8_t uc;
+    char c;
+    uint8_t fix[5];
+    struct {
+        uint32_t n;
+        char *items;
+    } label;
+    demo_u1 u;
+    demo_u2 v;
+    demo_u2 *ov;
+} demo_t;
+
+static const vrpc_type d_bool = {.kind = VRPC_KIND_BOOL, .size = sizeof(bool), .min_wire = 4};
+static const vrpc_type d_float = {.kind = VRPC_KIND_FLOAT, .size = 4, .min_wire = 4};
+static const vrpc_type d_short = {.kind = VRPC_KIND_SHORT, .size = 2, .min_wire = 4};
+static const vrpc_type d_ushort = {.kind = VRPC_KIND_USHORT, .size = 2, .min_wire = 4};
+static const vrpc_type d_hyper = {.kind = VRPC_KIND_HYPER, .size = 8, .min_wire = 8};
+static const vrpc_type d_uhyper = {.kind = VRPC_KIND_UHYPER, .size = 8, .min_wire = 8};
+static const vrpc_type d_uchar = {.kind = VRPC_KIND_UCHAR, .size = 1, .min_wire = 4};
+static const vrpc_type d_char = {.kind = VRPC_KIND_CHAR, .size = 1, .min_wire = 4};
+static const vrpc_type d_int = {.kind = VRPC_KIND_INT, .size = 4, .min_wire = 4};
+static const vrpc_type d_uint = {.kind = VRPC_KIND_UINT, .size = 4, .min_wire = 4};
+static const vrpc_type d_fix = {
+    .kind = VRPC_KIND_OPAQUE_FIXED, .size = 5, .bound = 5, .min_wire = 8};
+static const vrpc_type d_label = {.kind = VRPC_KIND_ARRAY_VAR,
+                                  .size = sizeof(vrpc_array),
+                                  .bound = 6,
+                                  .min_wire = 4,
+                                  .elem = &d_char};
+static const vrpc_type d_str8 = {
+    .kind = VRPC_KIND_STRING, .size = sizeof(char *), .bound = 8, .min_wire = 4};
+static const vrpc_enum_value d_colors[] = {{"RED", 0}, {"GREEN", 1}, {"BLUE", 2}};
+static const vrpc_type d_color = {.name = "demo_color",
+                                  .kind = VRPC_KIND_ENUM,
+                                  .size = 4,
+                                  .min_wire = 4,
+                                  .nvalues = 3,
+                                  .values = d_colors};
+static const vrpc_field d_u1_disc[] = {{"d", &d_color, offsetof(demo_u1, d)}};
+static const vrpc_union_arm d_u1_arms[] = {{0, "i", &d_int, offsetof(demo_u1, u)},
+                                           {1, NULL, NULL, 0}};
+static const vrpc_union_arm d_u1_default = {0, "s", &d_str8, offsetof(demo_u1, u)};
+static const vrpc_type d_u1 = {.name = "demo_u1",
+                               .kind = VRPC_KIND_UNION,
+                               .size = sizeof(demo_u1),
+                               .min_wire = 4,
+                               .nfields = 1,
+                               .fields = d_u1_disc,
+                               .narms = 2,
+                               .arms = d_u1_arms,
+                               .default_arm = &d_u1_default};
+static const vrpc_field d_u2_disc[] = {{"k", &d_uint, offsetof(demo_u2, k)}};
+static const vrpc_union_arm d_u2_arms[] = {{1, "h", &d_hyper, offsetof(demo_u2, u)}};
+static const vrpc_union_arm d_u2_default = {0, NULL, NULL, 0};
+static const vrpc_type d_u2 = {.name = "demo_u2",
+                               .kind = VRPC_KIND_UNION,
+                               .size = sizeof(demo_u2),
+                               .min_wire = 4,
+                               .nfields = 1,
+                               .fields = d_u2_disc,
+                               .narms = 1,
+                               .arms = d_u2_arms,
+                               .default_arm = &d_u2_default};
+static const vrpc_type d_ou2 = {
+    .kind = VRPC_KIND_OPTIONAL, .size = sizeof(void *), .min_wire = 4, .elem = &d_u2};
+static const vrpc_field d_fields[] = {
+    {"b", &d_bool, offsetof(demo_t, b)},    {"f", &d_float, offsetof(demo_t, f)},
+    {"s", &d_short, offsetof(demo_t, s)},   {"us", &d_ushort, offsetof(demo_t, us)},
+    {"h", &d_hyper, offsetof(demo_t, h)},   {"uh", &d_uhyper, offsetof(demo_t, uh)},
+    {"uc", &d_uchar, offsetof(demo_t, uc)}, {"c", &d_char, offsetof(demo_t, c)},
+    {"fix", &d_fix, offsetof(demo_t, fix)}, {"label", &d_label, offsetof(demo_t, label)},
+    {"u", &d_u1, offsetof(demo_t, u)},      {"v", &d_u2, offsetof(demo_t, v)},
+    {"ov", &d_ou2, offsetof(demo_t, ov)},
+};
+static const vrpc_type d_demo = {.name = "demo",
+                                 .kind = VRPC_KIND_STRUCT,
+                                 .size = sizeof(demo_t),
+                                 .min_wire = 64,
+                                 .nfields = 13,
+                                 .fields = d_fields};
+
+#define DEMO_REST                                                                                  \
+    "\"h\": -9223372036854775808, \"uh\": 18446744073709551615, \"uc\": 255, "                     \
+    "\"c\": -1, \"fix\": \"AQIDBAU=\", \"label\": \"abc\", \"ov\": null"
+
+static void test_other_kinds(void)
+{
+    char *why = NULL;
+    for (int it = 0; it < 400 && !why; it++)
+        why = round_trip(&d_demo);
+    tap_ok(!why, "bool, float, short, hyper, char arrays, unions with default arms: %s",
+           why ? why : "400 round trips");
+
+    expect_ok_t(&d_demo, "demo",
+                "{\"b\": true, \"f\": 0.5, \"s\": -32768, \"us\": 65535, " DEMO_REST
+                ", \"u\": {\"d\": \"BLUE\", \"s\": \"hey\"}, \"v\": {\"k\": 7}}",
+                "00000001"                         /* b */
+                "3f000000"                         /* f */
+                "ffff8000"                         /* s */
+                "0000ffff"                         /* us */
+                "8000000000000000"                 /* h */
+                "ffffffffffffffff"                 /* uh */
+                "000000ff"                         /* uc */
+                "ffffffff"                         /* c */
+                "0102030405000000"                 /* fix */
+                "00000003000000610000006200000063" /* label */
+                "00000002"
+                "00000003"
+                "68657900"   /* u: default arm */
+                "00000007"   /* v: void default */
+                "00000000"); /* ov */
+    expect_ok_t(&d_demo, "demo",
+                "{\"b\": 0, \"f\": \"-Infinity\", \"s\": 0, \"us\": 0, " DEMO_REST
+                ", \"u\": {\"d\": 1}, \"v\": {\"k\": 1, \"h\": -2}}",
+                NULL);
+    expect_error_t(&d_demo, "demo",
+                   "{\"b\": 2, \"f\": 0, \"s\": 0, \"us\": 0, " DEMO_REST
+                   ", \"u\": {\"d\": 1}, \"v\": {\"k\": 7}}",
+                   "args.b: expected a boolean");
+    expect_error_t(&d_demo, "demo",
+                   "{\"b\": false, \"f\": 1e39, \"s\": 0, \"us\": 0, " DEMO_REST
+                   ", \"u\": {\"d\": 1}, \"v\": {\"k\": 7}}",
+                   "args.f: value out of range for float");
+    expect_error_t(&d_demo, "demo",
+                   "{\"b\": false, \"f\": 0, \"s\": 32768, \"us\": 0, " DEMO_REST
+                   ", \"u\": {\"d\": 1}, \"v\": {\"k\": 7}}",
+                   "args.s: value out of range for short");
+    expect_error_t(&d_demo, "demo",
+                   "{\"b\": false, \"f\": 0, \"s\": 0, \"us\": 0, " DEMO_REST
+                   ", \"u\": {\"d\": 1, \"s\": \"x\"}, \"v\": {\"k\": 7}}",
+                   "args.u.s: unknown member (d 1 has no value)");
+    expect_error_t(&d_demo, "demo",
+                   "{\"b\": false, \"f\": 0, \"s\": 0, \"us\": 0, " DEMO_REST
+                   ", \"u\": {\"d\": 2, \"s\": \"123456789\"}, \"v\": {\"k\": 7}}",
+                   "args.u.s: string of 9 bytes exceeds the bound of 8");
+    expect_error_t(&d_demo, "demo",
+                   "{\"b\": false, \"f\": 0, \"s\": 0, \"us\": 0, " DEMO_REST
+                   ", \"u\": {\"d\": 3}, \"v\": {\"k\": 7}}",
+                   "args.u.d: 3 is not a value of demo_color");
+    expect_error_t(&d_demo, "demo",
+                   "{\"b\": false, \"f\": 0, \"s\": 0, \"us\": 0, " DEMO_REST
+                   ", \"u\": {\"d\": 1}, \"v\": {\"k\": 7, \"h\": 1}}",
+                   "args.v.h: unknown member (k 7 has no value)");
+    expect_error_t(&d_demo, "demo",
+                   "{\"b\": false, \"f\": 0, \"s\": 0, \"us\": 0, \"h\": 0, \"uh\": 0, \"uc\": "
+                   "0, \"c\": 0, \"fix\": \"AAAA\", \"label\": [], \"ov\": null, \"u\": {\"d\": "
+                   "1}, \"v\": {\"k\": 7}}",
+                   "args.fix: expected exactly 5 bytes");
+    expect_error_t(&d_demo, "demo",
+                   "{\"b\": false, \"f\": 0, \"s\": 0, \"us\": 0, \"h\": 0, \"uh\": 0, \"uc\": "
+                   "0, \"c\": 0, \"fix\": \"AAAAAAA=\", \"label\": \"abcdefg\", \"ov\": null, "
+                   "\"u\": {\"d\": 1}, \"v\": {\"k\": 7}}",
+                   "args.label: 7 elements exceed the bound of 6");
+    expect_error_t(&d_demo, "demo",
+                   "{\"b\": false, \"f\": 0, \"s\": 0, \"us\": 0, \"h\": 0, \"uh\": 0, \"uc\": "
+                   "0, \"c\": 128, \"fix\": \"AAAAAAA=\", \"label\": [], \"ov\": null, "
+                   "\"u\": {\"d\": 1}, \"v\": {\"k\": 7}}",
+                   "args.c: value out of range for char");
+    expect_error_t(&d_demo, "demo",
+                   "{\"b\": false, \"f\": 0, \"s\": 0, \"us\": 0, \"h\": 0, \"uh\": 0, \"uc\": "
+                   "0, \"c\": 0, \"fix\": \"AAAAAAA=\", \"label\": [], \"ov\": {\"k\": \"x\"}, "
+                   "\"u\": {\"d\": 1}, \"v\": {\"k\": 7}}",
+                   "args.ov.k: expected an integer");
+}
+
 /* A void argument type takes nothing, null or {}. */
 static void test_void(void)
 {
@@ -679,6 +888,7 @@ int main(void)
 {
     test_round_trips();
     test_errors();
+    test_other_kinds();
     test_void();
     test_shapes();
     free(blocks);
