@@ -15,7 +15,9 @@
  *   char *vrpc_strdup(const char *s);                NULL on failure or s == NULL
  *
  *   void vrpc_buf_reset(vrpc_buf *b);                free b->data, zero the buffer
- *   int  vrpc_buf_reserve(vrpc_buf *b, size_t extra) make cap - len >= extra
+ *   int  vrpc_buf_reserve(vrpc_buf *b, size_t extra) make cap - len >= extra (inline fast path)
+ *   int  vrpc_buf_grow(vrpc_buf *b, size_t extra)    its slow path: grow by doubling from
+ *                                                    VRPC_BUF_INITIAL, capped at VRPC_BUF_MAX
  *   int  vrpc_buf_put_u32(vrpc_buf *b, uint32_t v)   append 4 bytes, big-endian
  *   int  vrpc_buf_put_u64(vrpc_buf *b, uint64_t v)   append 8 bytes, big-endian
  *   int  vrpc_buf_put_bytes(vrpc_buf *b, const void *p, size_t n)  append raw bytes, no padding
