@@ -9,10 +9,27 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 vrpc="${BUILD_DIR:-$top/build}/cli/virtrpc"
 
 tmp=$(mktemp -d)
-cleanup() { "$top/scripts/test-daemon.sh" stop "$tmp" || true; rm -rf "$tmp"; }
+cleanup() {
+    exec 3>&-
+    "$top/scripts/test-daemon.sh" stop "$tmp" || true
+    rm -rf "$tmp"
+}
 trap cleanup EXIT INT TERM
 "$top/scripts/test-daemon.sh" start "$tmp"
 uri="test+unix:///default?socket=$tmp/sys/run/libvirt-sock"
+
+# The test driver forgets its fake host (and every change to it) when its
+# last connection closes, and each `virtrpc` command is a connection of its
+# own: hold one open (a virsh waiting for commands) for the whole demo.
+mkfifo "$tmp/hold"
+virsh -c "$uri" <"$tmp/hold" >"$tmp/hold.out" 2>&1 &
+exec 3>"$tmp/hold"
+echo uri >&3
+i=0
+while [ ! -s "$tmp/hold.out" ] && [ $i -lt 200 ]; do
+    sleep 0.05
+    i=$((i + 1))
+done
 
 run() {
     echo
