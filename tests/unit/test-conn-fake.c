@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1078,9 +1079,348 @@ static void test_hangup(void)
     fake_finish(&f);
 }
 
+/* Internal deadlines: the I/O owner and a sleeping waiter both time out. */
+static void *owner_thread(void *arg)
+{
+    waiter *w = arg;
+    w->rc = vrpc_call(w->c, &pd_void, NULL, NULL, &w->err);
+    w->done_ms = now_ms();
+    return NULL;
+}
+
+static void test_timeouts(void)
+{
+    fake f;
+    vrpc_conn *c = NULL;
+    vrpc_error *e = NULL;
+    pthread_t th;
+    waiter w;
+    int64_t t0;
+    int rc, i;
+
+    fake_start(&f, &c, script_gated);
+    t0 = now_ms();
+    rc = vrpc_conn_call_timeout(c, &pd_void, NULL, NULL, &e, 100);
+    TAP_OK(rc == VRPC_E_TIMEOUT && e && strstr(e->message, "within 100 ms") &&
+               now_ms() - t0 >= 100 && now_ms() - t0 < 1000,
+           "timeout: the I/O owner gives up after 100 ms");
+    vrpc_free(e);
+    e = NULL;
+
+    /* Another thread owns the I/O; this one sleeps and times out. */
+    memset(&w, 0, sizeof(w));
+    w.c = c;
+    pthread_create(&th, NULL, owner_thread, &w);
+    for (i = 0; i < 500 && atomic_load(&f.calls) < 2; i++)
+        usleep(1000);
+    usleep(20000);
+    t0 = now_ms();
+    rc = vrpc_conn_call_timeout(c, &pd_void, NULL, NULL, &e, 100);
+    TAP_OK(rc == VRPC_E_TIMEOUT && e && now_ms() - t0 < 1000,
+           "timeout: a sleeping waiter gives up too");
+    vrpc_free(e);
+    e = NULL;
+    /* Answer the three calls: the two late replies are dropped. */
+    gate_open(&f);
+    gate_open(&f);
+    gate_open(&f);
+    pthread_join(th, NULL);
+    TAP_OK(w.rc == 0, "timeout: the owner's own call completes afterwards");
+    gate_open(&f);
+    rc = vrpc_call(c, &pd_void, NULL, NULL, &e);
+    TAP_OK(rc == 0 && vrpc_conn_get_status(c) == 0 && c->pending.count == 0,
+           "timeout: connection usable, nothing left pending");
+    vrpc_free(e);
+    vrpc_conn_close(c);
+    fake_finish(&f);
+}
+
+/* ---- the open sequence against a fake daemon on a listening socket ---- */
+
+enum {
+    AUTH_NONE_LIST,
+    AUTH_EMPTY,
+    AUTH_OLD_DAEMON,
+    AUTH_SASL_ONLY,
+    AUTH_POLKIT_ONLY,
+    AUTH_SASL_AND_NONE
+};
+
+typedef struct open_case {
+    const char *what;
+    const char *uri_params; /* appended after socket=PATH */
+    unsigned int flags;
+    int auth;
+    bool open_fails;
+    int want_rc;
+    const char *want_msg;
+    const char *want_name;
+    uint32_t want_flags;
+} open_case;
+
+typedef struct open_srv {
+    int lfd;
+    const open_case *k;
+    bool admin;
+    /* what the daemon saw */
+    char name[256];
+    int name_present;
+    uint32_t flags;
+    int got_close;
+    int steps;
+} open_srv;
+
+static void *open_daemon(void *arg)
+{
+    open_srv *o = arg;
+    fake f;
+    srv_pkt p;
+    uint8_t b[512];
+    size_t n;
+    int fd = accept(o->lfd, NULL, NULL);
+    if (fd < 0)
+        return NULL;
+    memset(&f, 0, sizeof(f));
+    f.fd = fd;
+    while (srv_read(&f, &p) == 0) {
+        o->steps++;
+        if (p.h.prog == VRPC_ADMIN_PROGRAM && p.h.proc == 1) {
+            o->flags = p.len >= 4 ? vrpc_get_u32(p.payload) : 0xffffffffu;
+            srv_reply(&f, &p, VRPC_MSG_OK, NULL, 0);
+        } else if (p.h.prog == VRPC_ADMIN_PROGRAM && p.h.proc == 2) {
+            o->got_close = 1;
+            srv_reply(&f, &p, VRPC_MSG_OK, NULL, 0);
+        } else if (p.h.prog == VRPC_PROGRAM && p.h.proc == 66) {
+            switch (o->k->auth) {
+            case AUTH_NONE_LIST:
+                vrpc_put_u32(b, 1);
+                vrpc_put_u32(b + 4, VRPC_AUTH_NONE);
+                srv_reply(&f, &p, VRPC_MSG_OK, b, 8);
+                break;
+            case AUTH_EMPTY:
+                vrpc_put_u32(b, 0);
+                srv_reply(&f, &p, VRPC_MSG_OK, b, 4);
+                break;
+            case AUTH_OLD_DAEMON:
+                n = make_error(b, VRPC_ERR_RPC, VRPC_FROM_REMOTE, "unknown procedure: 66");
+                srv_reply(&f, &p, VRPC_MSG_ERROR, b, n);
+                break;
+            case AUTH_SASL_ONLY:
+            case AUTH_POLKIT_ONLY:
+                vrpc_put_u32(b, 1);
+                vrpc_put_u32(b + 4,
+                             o->k->auth == AUTH_SASL_ONLY ? VRPC_AUTH_SASL : VRPC_AUTH_POLKIT);
+                srv_reply(&f, &p, VRPC_MSG_OK, b, 8);
+                break;
+            case AUTH_SASL_AND_NONE:
+                vrpc_put_u32(b, 2);
+                vrpc_put_u32(b + 4, VRPC_AUTH_SASL);
+                vrpc_put_u32(b + 8, VRPC_AUTH_NONE);
+                srv_reply(&f, &p, VRPC_MSG_OK, b, 12);
+                break;
+            }
+        } else if (p.h.prog == VRPC_PROGRAM && p.h.proc == 1) {
+            /* remote_connect_open_args { remote_string name; unsigned flags; } */
+            o->name_present = p.len >= 4 ? (int)vrpc_get_u32(p.payload) : -1;
+            if (o->name_present == 1 && p.len >= 8) {
+                uint32_t l = vrpc_get_u32(p.payload + 4);
+                if (l < sizeof(o->name) && 8 + l <= p.len) {
+                    memcpy(o->name, p.payload + 8, l);
+                    o->name[l] = 0;
+                }
+                o->flags = vrpc_get_u32(p.payload + p.len - 4);
+            }
+            if (o->k->open_fails) {
+                n = make_error(b, VRPC_ERR_NO_CONNECT, VRPC_FROM_NONE,
+                               "no connection driver available");
+                srv_reply(&f, &p, VRPC_MSG_ERROR, b, n);
+            } else {
+                srv_reply(&f, &p, VRPC_MSG_OK, NULL, 0);
+            }
+        } else if (p.h.prog == VRPC_PROGRAM && p.h.proc == 2) {
+            o->got_close = 1;
+            srv_reply(&f, &p, VRPC_MSG_OK, NULL, 0);
+        } else {
+            srv_answer(&f, &p);
+        }
+        free(p.payload);
+    }
+    close(fd);
+    return NULL;
+}
+
+static int listen_unix(const char *path)
+{
+    struct sockaddr_un sa;
+    socklen_t len;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    if (path[0] == '@') {
+        memcpy(sa.sun_path + 1, path + 1, strlen(path) - 1);
+        len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+    } else {
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+        len = sizeof(sa);
+    }
+    if (bind(fd, (struct sockaddr *)&sa, len) < 0 || listen(fd, 4) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static const open_case open_cases[] = {
+    {"open: auth none, name and flags", "", 0, AUTH_NONE_LIST, false, 0, NULL, "test:///default",
+     0},
+    {"open: read-only sends flags 1", "&x=1", VRPC_OPEN_READONLY, AUTH_EMPTY, false, 0, NULL,
+     "test:///default?x=1", 1},
+    {"open: old daemon without AUTH_LIST", "", 0, AUTH_OLD_DAEMON, false, 0, NULL,
+     "test:///default", 0},
+    {"open: name= override", "&name=remote%3A%2F%2F%2F", 0, AUTH_NONE_LIST, false, 0, NULL,
+     "remote:///", 0},
+    {"open: sasl offered with none", "", 0, AUTH_SASL_AND_NONE, false, 0, NULL, "test:///default",
+     0},
+    {"open: sasl only", "", 0, AUTH_SASL_ONLY, false, VRPC_E_AUTH,
+     "auth: authentication method sasl is not supported yet", NULL, 0},
+    {"open: polkit only", "", 0, AUTH_POLKIT_ONLY, false, VRPC_E_AUTH,
+     "auth: authentication method polkit is not supported yet", NULL, 0},
+    {"open: auth=polkit not offered", "&auth=polkit", 0, AUTH_NONE_LIST, false, VRPC_E_AUTH,
+     "auth: requested authentication type polkit rejected", NULL, 0},
+    {"open: auth=bogus", "&auth=bogus", 0, AUTH_NONE_LIST, false, VRPC_E_AUTH,
+     "unknown authentication type 'bogus'", NULL, 0},
+    {"open: CONNECT_OPEN refused", "", 0, AUTH_NONE_LIST, true, VRPC_E_REMOTE,
+     "open: CONNECT_OPEN 'test:///default': no connection driver available", NULL, 0},
+};
+
+static void test_open(const char *dir)
+{
+    char path[512], uri[1024];
+    size_t i;
+
+    snprintf(path, sizeof(path), "%s/libvirt-sock", dir);
+    for (i = 0; i < sizeof(open_cases) / sizeof(open_cases[0]); i++) {
+        const open_case *k = &open_cases[i];
+        open_srv o;
+        pthread_t th;
+        vrpc_conn *c = (vrpc_conn *)1;
+        vrpc_error *e = NULL;
+        int rc, ok;
+
+        memset(&o, 0, sizeof(o));
+        o.k = k;
+        unlink(path);
+        o.lfd = listen_unix(path);
+        pthread_create(&th, NULL, open_daemon, &o);
+        snprintf(uri, sizeof(uri), "test+unix:///default?socket=%s%s", path, k->uri_params);
+        rc = vrpc_conn_open(&c, uri, k->flags, &e);
+        if (rc == 0) {
+            ok = k->want_rc == 0 && c && !e && strcmp(vrpc_conn_get_uri(c), uri) == 0 &&
+                 strcmp(vrpc_conn_get_socket_path(c), path) == 0 &&
+                 strcmp(vrpc_conn_get_open_name(c), k->want_name) == 0;
+            vrpc_conn_close(c);
+        } else {
+            ok = rc == k->want_rc && c == NULL && e && strstr(e->message, k->want_msg);
+        }
+        pthread_join(th, NULL);
+        close(o.lfd);
+        if (rc == 0)
+            ok = ok && o.name_present == 1 && strcmp(o.name, k->want_name) == 0 &&
+                 o.flags == k->want_flags && o.got_close;
+        else
+            ok = ok && !o.got_close;
+        if (!TAP_OK(ok, "%s", k->what))
+            tap_diag("rc %d error %s; daemon saw name '%s' flags %u close %d", rc,
+                     e ? e->message : "-", o.name, o.flags, o.got_close);
+        vrpc_free(e);
+    }
+    unlink(path);
+
+    /* Errors before any daemon is involved. */
+    {
+        vrpc_conn *c = NULL;
+        vrpc_error *e = NULL;
+        int rc;
+        snprintf(uri, sizeof(uri), "test+unix:///default?socket=%s/nothing-here", dir);
+        rc = vrpc_conn_open(&c, uri, 0, &e);
+        TAP_OK(rc == VRPC_E_NOT_FOUND && !c && e && strstr(e->message, "connect: connect to ") &&
+                   strstr(e->message, "No such file or directory") &&
+                   e->code == VRPC_ERR_SYSTEM_ERROR,
+               "open: missing socket -> connect step, errno text");
+        vrpc_free(e);
+        e = NULL;
+        rc = vrpc_conn_open(&c, "test+tcp://localhost/default", 0, &e);
+        TAP_OK(rc == VRPC_E_UNSUPPORTED && e &&
+                   strstr(e->message, "transport tcp is not supported yet"),
+               "open: tcp -> VRPC_E_UNSUPPORTED for now");
+        vrpc_free(e);
+        e = NULL;
+        rc = vrpc_conn_open(&c, "test+nope:///default", 0, &e);
+        TAP_OK(rc == VRPC_E_URI && e && strncmp(e->message, "resolve: ", 9) == 0,
+               "open: bad URI -> resolve step");
+        vrpc_free(e);
+        e = NULL;
+        rc = vrpc_conn_open(&c, "test:///default", 0x80, &e);
+        TAP_OK(rc == VRPC_E_INVALID && e, "open: unknown flags");
+        vrpc_free(e);
+        TAP_OK(vrpc_conn_open(NULL, "test:///default", 0, NULL) == VRPC_E_INVALID,
+               "open: NULL out");
+    }
+
+    /* Admin socket, and an abstract socket. */
+    {
+        open_case k = {"admin", "", 0, AUTH_NONE_LIST, false, 0, NULL, NULL, 0};
+        open_srv o;
+        pthread_t th;
+        vrpc_conn *c = NULL;
+        vrpc_error *e = NULL;
+        int rc;
+        char abs_name[64];
+
+        snprintf(path, sizeof(path), "%s/libvirt-admin-sock", dir);
+        memset(&o, 0, sizeof(o));
+        o.k = &k;
+        o.lfd = listen_unix(path);
+        o.flags = 77;
+        pthread_create(&th, NULL, open_daemon, &o);
+        snprintf(uri, sizeof(uri), "libvirtd:///system?socket=%s", path);
+        rc = vrpc_conn_open_admin(&c, uri, 0, &e);
+        if (rc == 0)
+            vrpc_conn_close(c);
+        pthread_join(th, NULL);
+        close(o.lfd);
+        unlink(path);
+        TAP_OK(rc == 0 && o.flags == 0 && o.got_close && o.steps == 2,
+               "admin: ADMIN_CONNECT_OPEN {0} then ADMIN_CONNECT_CLOSE, nothing else");
+        vrpc_free(e);
+        e = NULL;
+
+        snprintf(abs_name, sizeof(abs_name), "@virtrpc-test-%d", (int)getpid());
+        memset(&o, 0, sizeof(o));
+        o.k = &open_cases[0];
+        o.lfd = listen_unix(abs_name);
+        pthread_create(&th, NULL, open_daemon, &o);
+        snprintf(uri, sizeof(uri), "test+unix:///default?socket=%s", abs_name);
+        rc = vrpc_conn_open(&c, uri, 0, &e);
+        if (rc == 0) {
+            uint32_t y = 0;
+            rc = call_echo(c, 2, &y, &e);
+            rc |= y != 7;
+            vrpc_conn_close(c);
+        }
+        pthread_join(th, NULL);
+        close(o.lfd);
+        if (!TAP_OK(rc == 0 && o.got_close, "open: abstract socket %s", abs_name))
+            tap_diag("rc %d close %d error %s", rc, o.got_close, e ? e->message : "-");
+        vrpc_free(e);
+    }
+}
+
 int main(void)
 {
     int fds0 = count_fds();
+    char dir[256];
+    const char *tmp = getenv("TMPDIR");
 
     test_basic();
     test_out_of_order();
@@ -1099,6 +1439,14 @@ int main(void)
     test_big();
     test_close_with_waiter();
     test_hangup();
+    test_timeouts();
+    snprintf(dir, sizeof(dir), "%s/vrpc-conn-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (mkdtemp(dir)) {
+        test_open(dir);
+        rmdir(dir);
+    } else {
+        tap_skip("open: cannot create a temporary directory");
+    }
     TAP_OK(count_fds() == fds0, "no descriptor leaked (%d open, %d at start)", count_fds(), fds0);
     return tap_done();
 }
