@@ -656,17 +656,38 @@ static bool is_char_kind(const vrpc_type *t)
 }
 
 /* n elements of type elem from a JSON array (or, for char elements, a string). */
+/*
+ * Char arrays travel as JSON strings with one character per byte: bytes
+ * 0x00-0x7f as themselves, 0x80-0xff as U+0080-U+00FF (two bytes of UTF-8).
+ * Decode such a string: the number of bytes it stands for, or -1 when it
+ * holds a character above U+00FF or is not UTF-8. With out, store them.
+ */
+static long long latin1_decode(const char *s, size_t len, uint8_t *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; n++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            if (out)
+                out[n] = c;
+            i++;
+        } else if ((c == 0xc2 || c == 0xc3) && i + 1 < len &&
+                   ((unsigned char)s[i + 1] & 0xc0) == 0x80) {
+            if (out)
+                out[n] = (uint8_t)((c & 0x03) << 6 | ((unsigned char)s[i + 1] & 0x3f));
+            i += 2;
+        } else {
+            return -1;
+        }
+    }
+    return (long long)n;
+}
+
 static int get_items(ctx *x, const vrpc_type *elem, json_object *j, uint8_t *items, size_t n)
 {
     if (jis(j, json_type_string)) {
-        const uint8_t *s = (const uint8_t *)json_object_get_string(j);
-        size_t len = (size_t)json_object_get_string_len(j);
-        for (size_t i = 0; i < n && i < len; i++) {
-            if (elem->kind == VRPC_KIND_CHAR)
-                ((char *)items)[i] = (char)s[i];
-            else
-                items[i] = s[i];
-        }
+        /* array_count() has checked the string and its length. */
+        latin1_decode(json_object_get_string(j), (size_t)json_object_get_string_len(j), items);
         return 0;
     }
     for (size_t i = 0; i < n; i++) {
@@ -689,11 +710,17 @@ static int array_count(ctx *x, const vrpc_type *t, json_object *j, size_t *n)
         return 0;
     }
     if (is_char_kind(t->elem) && jis(j, json_type_string)) {
-        *n = (size_t)json_object_get_string_len(j);
+        long long len =
+            latin1_decode(json_object_get_string(j), (size_t)json_object_get_string_len(j), NULL);
+        if (len < 0)
+            return fail(x, VRPC_E_INVALID,
+                        "a string for a char array may only hold the characters U+0000 to "
+                        "U+00FF (one per byte)");
+        *n = (size_t)len;
         return 0;
     }
-    return fail(x, VRPC_E_INVALID, "expected an array%s, got %s",
-                is_char_kind(t->elem) ? " or a string" : "", json_what(j));
+    return fail(x, VRPC_E_INVALID, "expected %s, got %s",
+                is_char_kind(t->elem) ? "a string or an array" : "an array", json_what(j));
 }
 
 static int discriminant_value(const vrpc_type *dt, const uint8_t *p, int64_t *v)
@@ -1102,6 +1129,29 @@ static int from_items(const vrpc_type *elem, const uint8_t *items, size_t n, jso
     return 0;
 }
 
+/* A char array as a string of one character per byte (see latin1_decode). */
+static int from_chars(const uint8_t *p, size_t n, json_object **out, char **errmsg)
+{
+    char *s;
+    size_t o = 0;
+    if (n > (size_t)INT_MAX / 2)
+        return nomem(errmsg);
+    s = malloc(n * 2 + 1);
+    if (!s)
+        return nomem(errmsg);
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < 0x80) {
+            s[o++] = (char)p[i];
+        } else {
+            s[o++] = (char)(0xc0 | p[i] >> 6);
+            s[o++] = (char)(0x80 | (p[i] & 0x3f));
+        }
+    }
+    *out = json_object_new_string_len(s, (int)o);
+    free(s);
+    return *out ? 0 : nomem(errmsg);
+}
+
 static int from_double(double d, json_object **out, char **errmsg)
 {
     if (isnan(d))
@@ -1196,10 +1246,19 @@ static int from_c(const vrpc_type *t, const uint8_t *p, json_object **out, char 
         break;
     }
     case VRPC_KIND_ARRAY_FIXED:
+        if (is_char_kind(t->elem)) {
+            /* Trailing zero bytes are left out (and filled in on input). */
+            size_t n = t->bound;
+            while (n > 0 && p[n - 1] == 0)
+                n--;
+            return from_chars(p, n, out, errmsg);
+        }
         return from_items(t->elem, p, t->bound, out, errmsg);
     case VRPC_KIND_ARRAY_VAR: {
         vrpc_array a;
         memcpy(&a, p, sizeof(a));
+        if (is_char_kind(t->elem))
+            return from_chars(a.items, a.items ? a.n : 0, out, errmsg);
         return from_items(t->elem, a.items, a.items ? a.n : 0, out, errmsg);
     }
     case VRPC_KIND_OPTIONAL: {

@@ -624,7 +624,21 @@ static void test_errors(void)
     expect_error("remote_node_get_info_ret",
                  "{\"model\": 5, \"memory\": 1, \"cpus\": 2, \"mhz\": 3, \"nodes\": 1, "
                  "\"sockets\": 1, \"cores\": 2, \"threads\": 1}",
-                 "args.model: expected an array or a string");
+                 "args.model: expected a string or an array");
+
+    /* Char arrays as strings: one character per byte, U+0000..U+00FF. */
+    expect_ok("remote_node_get_security_model_ret",
+              "{\"model\": \"ab\\u0000\", \"doi\": \"\\u00e9\"}",
+              "00000003000000610000006200000000"
+              "00000001ffffffe9");
+    expect_ok("remote_node_get_security_model_ret", "{\"model\": [97, 98, 0], \"doi\": [-23]}",
+              "00000003000000610000006200000000"
+              "00000001ffffffe9");
+    expect_error("remote_node_get_security_model_ret", "{\"model\": \"\\u20ac\", \"doi\": \"\"}",
+                 "args.model: a string for a char array may only hold the characters U+0000 to "
+                 "U+00FF");
+    expect_error("remote_node_get_security_model_ret", "{\"model\": [97, 300], \"doi\": \"\"}",
+                 "args.model[1]: value out of range for char");
 
     /* JSON text. */
     expect_error("remote_domain_lookup_by_name_args", "{\"name\": \"x\"", "invalid JSON");
@@ -884,6 +898,41 @@ static void test_shapes(void)
     vrpc_json_value_free(v);
 }
 
+/* A fixed char array prints as a string without its trailing zero bytes. */
+static void test_char_shape(void)
+{
+    const vrpc_type *t = vrpc_type_lookup("remote_node_get_info_ret");
+    json_object *j = NULL, *back = NULL;
+    vrpc_json_value *v = NULL;
+    char *msg = NULL;
+    const char *printed = "";
+    int rc;
+
+    if (!t) {
+        tap_ok(0, "remote_node_get_info_ret exists");
+        return;
+    }
+    rc = vrpc_json_parse("{\"model\": [105, 54, 56, 54, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "
+                         "0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], \"memory\": 3145728, "
+                         "\"cpus\": 16, \"mhz\": 1400, \"nodes\": 2, \"sockets\": 2, \"cores\": "
+                         "2, \"threads\": 2}",
+                         &j, &msg);
+    if (!rc)
+        rc = vrpc_json_to_c(t, j, "args", &v, &msg);
+    if (!rc)
+        rc = vrpc_json_from_c(t, vrpc_json_value_get(v), &back, &msg);
+    if (!rc)
+        printed = json_object_to_json_string_ext(back, JSON_C_TO_STRING_SPACED);
+    tap_ok(rc == 0 && strcmp(printed, "{ \"model\": \"i686\", \"memory\": 3145728, \"cpus\": 16, "
+                                      "\"mhz\": 1400, \"nodes\": 2, \"sockets\": 2, \"cores\": "
+                                      "2, \"threads\": 2 }") == 0,
+           "a fixed char array prints as a string: %s", msg ? msg : printed);
+    free(msg);
+    json_object_put(j);
+    json_object_put(back);
+    vrpc_json_value_free(v);
+}
+
 int main(void)
 {
     test_round_trips();
@@ -891,6 +940,7 @@ int main(void)
     test_other_kinds();
     test_void();
     test_shapes();
+    test_char_shape();
     free(blocks);
     return tap_done();
 }
