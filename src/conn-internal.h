@@ -157,8 +157,10 @@ int vrpc_conn_call_timeout(vrpc_conn *c, const vrpc_proc *proc, const void *args
                            vrpc_error **err, int timeout_ms);
 
 /*
- * Queue a packet that is not a call (PONG, stream data, ...): takes
- * ownership of data (vrpc_malloc'd). Lock held. Returns 0 or VRPC_E_NOMEM.
+ * Queue a packet that is not a call (stream data, ...) after everything
+ * already queued: takes ownership of data (vrpc_malloc'd). Lock held. The
+ * I/O owner is woken; without one the bytes go out with the next I/O pass.
+ * Returns 0, VRPC_E_NOMEM or the connection's sticky error.
  */
 int vrpc_conn_queue_locked(vrpc_conn *c, uint8_t *data, size_t len);
 

@@ -313,7 +313,12 @@ static void enqueue(vrpc_conn *c, vrpc_outmsg *m)
 
 int vrpc_conn_queue_locked(vrpc_conn *c, uint8_t *data, size_t len)
 {
-    vrpc_outmsg *m = vrpc_calloc(1, sizeof(*m));
+    vrpc_outmsg *m;
+    if (c->status) {
+        vrpc_free(data);
+        return c->status;
+    }
+    m = vrpc_calloc(1, sizeof(*m));
     if (!m) {
         vrpc_free(data);
         return VRPC_E_NOMEM;

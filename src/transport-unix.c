@@ -50,8 +50,9 @@ static ssize_t unix_read(vrpc_transport *tr, void *buf, size_t len, int *fds, si
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return VRPC_E_AGAIN;
-            SYS_ERR(err, errno, "read from %s", tr->peer);
-            return VRPC_E_IO;
+            int e = errno;
+            SYS_ERR(err, e, "read from %s", tr->peer);
+            return e == ECONNRESET ? VRPC_E_CLOSED : VRPC_E_IO;
         }
         return n;
     }
@@ -67,8 +68,9 @@ static ssize_t unix_read(vrpc_transport *tr, void *buf, size_t len, int *fds, si
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             return VRPC_E_AGAIN;
-        SYS_ERR(err, errno, "recvmsg from %s", tr->peer);
-        return VRPC_E_IO;
+        int e = errno;
+        SYS_ERR(err, e, "recvmsg from %s", tr->peer);
+        return e == ECONNRESET ? VRPC_E_CLOSED : VRPC_E_IO;
     }
     for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
         size_t k, cnt;
@@ -109,8 +111,9 @@ static ssize_t unix_write(vrpc_transport *tr, const void *buf, size_t len, vrpc_
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             return VRPC_E_AGAIN;
-        SYS_ERR(err, errno, "write to %s", tr->peer);
-        return (errno == EPIPE || errno == ECONNRESET) ? VRPC_E_CLOSED : VRPC_E_IO;
+        int e = errno;
+        SYS_ERR(err, e, "write to %s", tr->peer);
+        return (e == EPIPE || e == ECONNRESET) ? VRPC_E_CLOSED : VRPC_E_IO;
     }
     return n;
 }
