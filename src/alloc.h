@@ -155,7 +155,8 @@ static inline int vrpc_buf_put_opaque(vrpc_buf *b, const void *p, size_t n)
         return rc;
     if (n)
         memcpy(b->data + b->len, p, n);
-    memset(b->data + b->len + n, 0, pad);
+    if (pad)
+        memset(b->data + b->len + n, 0, pad);
     b->len += n + pad;
     return 0;
 }

@@ -620,7 +620,9 @@ VRPC_EXPORT int vrpc_xdr_encode(const vrpc_type *t, const void *value, vrpc_buf 
     if (!value)
         return VRPC_E_INVALID;
     start = out->len;
-    rc = vrpc_buf_reserve(out, t->min_wire);
+    /* At least 1 byte, so that the buffer is allocated before any cursor
+     * arithmetic on it. */
+    rc = vrpc_buf_reserve(out, t->min_wire ? t->min_wire : 1);
     if (rc == 0) {
         w_load(&w);
         rc = enc_any(t, value, &w, 0);
@@ -1227,8 +1229,12 @@ VRPC_EXPORT int vrpc_xdr_decode(const vrpc_type *t, const uint8_t *data, size_t 
     if (!out)
         return VRPC_E_INVALID;
     *out = NULL;
-    if (!data && len)
-        return VRPC_E_INVALID;
+    if (!data) {
+        static const uint8_t nothing[1];
+        if (len)
+            return VRPC_E_INVALID;
+        data = nothing;
+    }
     if (!t || t->kind == VRPC_KIND_VOID)
         return len ? VRPC_E_PROTO : 0;
     if (t->kind > KIND_MAX)

@@ -625,6 +625,33 @@ static void test_void(void)
     tap_ok(rc == 0 && out == NULL, "decode with a NULL descriptor: void");
     rc = vrpc_xdr_encode(&td_int, NULL, &b);
     tap_ok(rc == VRPC_E_INVALID, "encode a NULL value: VRPC_E_INVALID");
+    rc = vrpc_xdr_decode(&td_int, NULL, 0, &out);
+    tap_ok(rc == VRPC_E_PROTO && out == NULL, "decode an int from (NULL, 0): VRPC_E_PROTO");
+    rc = vrpc_xdr_decode(&td_int, NULL, 4, &out);
+    tap_ok(rc == VRPC_E_INVALID, "decode from (NULL, 4): VRPC_E_INVALID");
+    rc = vrpc_xdr_decode(&td_int, &one, 1, NULL);
+    tap_ok(rc == VRPC_E_INVALID, "decode without an out pointer: VRPC_E_INVALID");
+    rc = vrpc_xdr_encode(&td_int, &one, NULL);
+    tap_ok(rc == VRPC_E_INVALID, "encode without a buffer: VRPC_E_INVALID");
+    {
+        /* Zero-length encodings into a fresh buffer. */
+        static const vrpc_type empty_arr = {
+            .name = "int[0]", .kind = VRPC_KIND_ARRAY_FIXED, .bound = 0, .elem = &td_int};
+        static const vrpc_type empty_opq = {.name = "opaque[0]", .kind = VRPC_KIND_OPAQUE_FIXED};
+        vrpc_buf e = {0};
+        int32_t none = 0;
+        rc = vrpc_xdr_encode(&empty_arr, &none, &e);
+        rc |= vrpc_xdr_encode(&empty_opq, &none, &e);
+        rc |= vrpc_buf_put_opaque(&e, NULL, 0);
+        tap_ok(rc == 0 && e.len == 0, "zero-length encodings");
+        vrpc_buf_reset(&e);
+        rc = vrpc_buf_put_opaque(&e, NULL, 0);
+        tap_ok(rc == 0 && e.len == 0, "vrpc_buf_put_opaque of nothing into an empty buffer");
+        vrpc_buf_reset(&e);
+        rc = vrpc_xdr_decode(&empty_arr, NULL, 0, &out);
+        tap_ok(rc == 0 && out != NULL, "decode int[0] from nothing");
+        vrpc_free(out);
+    }
     vrpc_buf_reset(&b);
 }
 
