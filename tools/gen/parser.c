@@ -194,9 +194,8 @@ static ntype *new_type(parser *p, nt_kind kind, const char *name, loc where)
     return t;
 }
 
-static uint32_t to_bound(parser *p, xval v, loc where, bool fixed)
+static uint32_t to_bound(xval v, loc where, bool fixed)
 {
-    (void)p;
     if (fixed) {
         if (!xv_in_range(v, 1, MAX_FIXED_COUNT))
             fatal_at(where, "fixed array size %s is out of range (1..%u)", xv_str(v),
@@ -305,7 +304,7 @@ static void parse_declaration(parser *p, decl *d, const char *context)
             fatal_at(bl, "'string' needs a variable length '<N>', not '[N]'");
         loc vl = p->tok.where;
         xval v = parse_value(p, "an array size", &d->bound_src, NULL);
-        d->bound = to_bound(p, v, vl, true);
+        d->bound = to_bound(v, vl, true);
         expect_punct(p, ']', "to close the array size");
         d->form = DF_FIXED;
         return;
@@ -318,7 +317,7 @@ static void parse_declaration(parser *p, decl *d, const char *context)
         } else {
             loc vl = p->tok.where;
             xval v = parse_value(p, "an array bound or '>'", &d->bound_src, NULL);
-            d->bound = to_bound(p, v, vl, false);
+            d->bound = to_bound(v, vl, false);
         }
         expect_punct(p, '>', "to close the array bound");
         d->form = DF_VAR;
