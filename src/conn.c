@@ -355,6 +355,8 @@ static int flush_out(vrpc_conn *c)
         if (n == VRPC_E_AGAIN)
             return 0;
         if (n < 0) {
+            if (n == VRPC_E_CLOSED)
+                vrpc_error_prefix(&e, "connection closed by the daemon");
             vrpc_conn_fail_locked(c, (int)n, e);
             return (int)n;
         }
