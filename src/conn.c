@@ -10,6 +10,19 @@
  * When the owner's own reply has arrived it gives up the role and wakes the
  * first thread still waiting, which takes over ("passing the buck").
  * Threads that are not the owner sleep on their call's condition variable.
+ *
+ * Choices the public contract leaves open:
+ *  - vrpc_call_send() queues at most VRPC_CONN_OUT_MAX (64 MiB) of unwritten
+ *    bytes and returns VRPC_E_AGAIN beyond it; blocking calls are exempt.
+ *  - Public calls wait without a deadline (as libvirt's client does);
+ *    internally vrpc_conn_call_timeout() exists, and vrpc_conn_close()
+ *    waits at most VRPC_CONN_CLOSE_TIMEOUT_MS for CONNECT_CLOSE.
+ *  - vrpc_conn_process() and vrpc_call_poll() return at once when another
+ *    thread owns the I/O role (that thread is reading for everybody).
+ *  - A reply whose procedure or status is wrong, or whose payload does not
+ *    decode, fails only its call; anything that breaks the framing or the
+ *    matching (unknown serial, CALL from the daemon, bad length, unknown
+ *    type, EOF) fails the whole connection.
  */
 #include <errno.h>
 #include <fcntl.h>
