@@ -1440,7 +1440,7 @@ int main(void)
     test_close_with_waiter();
     test_hangup();
     test_timeouts();
-    snprintf(dir, sizeof(dir), "%s/vrpc-conn-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    snprintf(dir, sizeof(dir), "%s/vrpc-conn-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
     if (mkdtemp(dir)) {
         test_open(dir);
         rmdir(dir);
