@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
 #include "util.h"
 
 #include <errno.h>
@@ -104,14 +105,13 @@ char *xstrdup(const char *s)
 
 static char *xvasprintf(const char *fmt, va_list ap)
 {
-    va_list ap2;
-    va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
-    va_end(ap2);
-    if (n < 0)
+    /* vasprintf rather than vsnprintf(NULL, 0, ...): gcc's sanitizer builds
+       warn about the latter. Its result comes from libc; hand back our own. */
+    char *tmp = NULL;
+    if (vasprintf(&tmp, fmt, ap) < 0 || !tmp)
         out_of_memory();
-    char *r = xmalloc((size_t)n + 1);
-    vsnprintf(r, (size_t)n + 1, fmt, ap);
+    char *r = xstrdup(tmp);
+    free(tmp);
     return r;
 }
 
