@@ -3,6 +3,9 @@
  * The JSON bridge: JSON <-> C values, driven by vrpc_type descriptors.
  * See json-bridge.h for the interface and docs/json.md for the forms.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* asprintf */
+#endif
 #include <errno.h>
 #include <float.h>
 #include <inttypes.h>
@@ -281,8 +284,9 @@ static char *rewrite_bignums(const char *text, bool *oom)
             }
             if (isint && j > i + (c == '-') && int_literal_overflows(text + i, j - i)) {
                 if (!out) {
-                    /* Worst case: every byte becomes a tagged string. */
-                    size_t cap = n * (BIGNUM_TAG_LEN * 4 + 4) + 1;
+                    /* A literal beyond 64 bits has at least 19 digits; each
+                     * grows by two quotes and the tag in \uXXXX escapes. */
+                    size_t cap = n + (n / 19 + 1) * (BIGNUM_TAG_LEN * 6 + 2) + 1;
                     out = malloc(cap);
                     if (!out) {
                         *oom = true;
