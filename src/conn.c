@@ -1260,7 +1260,9 @@ static int remote_authenticate(vrpc_conn *c, const vrpc_target *t, vrpc_error **
         return 0;
     }
     if (rc) {
-        vrpc_error_prefix(&e, "auth: AUTH_LIST");
+        /* A daemon error is passed on exactly as sent; local failures say the step. */
+        if (rc != VRPC_E_REMOTE)
+            vrpc_error_prefix(&e, "auth: AUTH_LIST");
         vrpc_error_move(err, &e);
         return rc;
     }
@@ -1379,7 +1381,9 @@ int vrpc_conn_open(vrpc_conn **out, const char *uri, unsigned int flags, vrpc_er
     args.flags = t->readonly ? 1 : 0;
     rc = vrpc_call(c, &vrpc_pd_connect_open, &args, NULL, &e);
     if (rc) {
-        vrpc_error_prefix(&e, "open: CONNECT_OPEN '%s'", t->name);
+        /* A daemon error is passed on exactly as sent; local failures say the step. */
+        if (rc != VRPC_E_REMOTE)
+            vrpc_error_prefix(&e, "open: CONNECT_OPEN '%s'", t->name);
         vrpc_error_move(err, &e);
         goto out;
     }
@@ -1419,7 +1423,9 @@ int vrpc_conn_open_admin(vrpc_conn **out, const char *uri, unsigned int flags, v
     args.flags = 0;
     rc = vrpc_call(c, &vrpc_pd_admin_connect_open, &args, NULL, &e);
     if (rc) {
-        vrpc_error_prefix(&e, "open: ADMIN_CONNECT_OPEN");
+        /* A daemon error is passed on exactly as sent; local failures say the step. */
+        if (rc != VRPC_E_REMOTE)
+            vrpc_error_prefix(&e, "open: ADMIN_CONNECT_OPEN");
         vrpc_error_move(err, &e);
         goto out;
     }

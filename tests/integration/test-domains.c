@@ -1777,13 +1777,9 @@ static void test_local_errors(void)
            "open of an unknown driver: the daemon refuses: %s", it_errstr(it_err()));
     py = it_py(py_open, nod, "rw", NULL);
     if (py) {
-        /* conn.h: a daemon error is exactly what the daemon sent. Known
-         * library bug: vrpc_conn_open() prefixes the message with
-         * "open: CONNECT_OPEN '<name>': " (src/conn.c). */
-        tap_ok_todo(it_err_matches_py(it_err(), py),
-                    "vrpc_conn_open rewrites the daemon's message (src/conn.c)",
-                    "that error == libvirt-python's, field by field (same name sent in "
-                    "CONNECT_OPEN)");
+        /* conn.h: a daemon error is exactly what the daemon sent. */
+        TAP_OK(it_err_matches_py(it_err(), py),
+               "that error == libvirt-python's, field by field (same name sent in CONNECT_OPEN)");
     }
     free(py);
     vrpc_conn_close(x);
