@@ -14,7 +14,7 @@ cleanup() {
     "$top/scripts/test-daemon.sh" stop "$tmp" || true
     rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT HUP INT PIPE TERM
 "$top/scripts/test-daemon.sh" start "$tmp"
 uri="test+unix:///default?socket=$tmp/sys/run/libvirt-sock"
 

@@ -15,7 +15,7 @@ fi
 
 tmp=$(mktemp -d)
 cleanup() { "$top/scripts/test-daemon.sh" stop "$tmp" || true; rm -rf "$tmp"; }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT HUP INT PIPE TERM
 "$top/scripts/test-daemon.sh" start "$tmp"
 export VRPC_TEST_DIR="$tmp"
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
