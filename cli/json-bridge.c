@@ -100,50 +100,6 @@ static bool jis(json_object *j, json_type t)
 
 /* ------------------------------------------------------------------ UUID */
 
-void vrpc_json_uuid_format(const uint8_t uuid[16], char out[37])
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    for (size_t i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[uuid[i] >> 4];
-        out[o++] = hex[uuid[i] & 15];
-    }
-    out[o] = '\0';
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-int vrpc_json_uuid_parse(const char *s, uint8_t uuid[16])
-{
-    size_t i = 0;
-    for (size_t b = 0; b < 16; b++) {
-        int hi, lo;
-        if (b == 4 || b == 6 || b == 8 || b == 10) {
-            if (s[i] != '-')
-                return -1;
-            i++;
-        }
-        hi = hexval(s[i]);
-        lo = hi < 0 ? -1 : hexval(s[i + 1]);
-        if (lo < 0)
-            return -1;
-        uuid[b] = (uint8_t)(hi << 4 | lo);
-        i += 2;
-    }
-    return s[i] == '\0' ? 0 : -1;
-}
-
 /* ---------------------------------------------------------------- base64 */
 
 static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -964,7 +920,7 @@ static int to_c(ctx *x, const vrpc_type *t, json_object *j, uint8_t *dst)
         str = json_object_get_string(j);
         slen = (size_t)json_object_get_string_len(j);
         if (uuid && slen == 36) {
-            if (vrpc_json_uuid_parse(str, dst) != 0)
+            if (vrpc_uuid_parse(str, dst) != 0)
                 return fail(x, VRPC_E_INVALID, "expected a UUID string, got \"%s\"", str);
             return 0;
         }
@@ -1232,7 +1188,7 @@ static int from_c(const vrpc_type *t, const uint8_t *p, json_object **out, char 
     case VRPC_KIND_OPAQUE_FIXED:
         if (t->bound == 16) {
             char u[37];
-            vrpc_json_uuid_format(p, u);
+            vrpc_uuid_format(p, u);
             j = json_object_new_string(u);
         } else {
             char *s = b64_encode(p, t->bound);

@@ -50,9 +50,4 @@ void *vrpc_json_value_get(const vrpc_json_value *v);
 /* Release a value and all its memory. NULL-safe. */
 void vrpc_json_value_free(vrpc_json_value *v);
 
-/* The canonical text form of a UUID: 36 characters and a NUL. */
-void vrpc_json_uuid_format(const uint8_t uuid[16], char out[37]);
-/* Parse the 8-4-4-4-12 form (hex digits of either case). Returns 0 or -1. */
-int vrpc_json_uuid_parse(const char *s, uint8_t uuid[16]);
-
 #endif

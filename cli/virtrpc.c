@@ -234,11 +234,11 @@ static int cmd_dominfo(vrpc_conn *c, const char *name)
     vrpc_simple_domain_info *i = NULL;
     vrpc_error *e = NULL;
     vrpc_nonnull_domain dom;
-    char uuid[VRPC_SIMPLE_UUID_STRLEN];
+    char uuid[VRPC_UUID_STRING_BUFLEN];
     int rc = vrpc_simple_domain_get_info(c, name, &i, &e);
     if (rc)
         return report(rc, e);
-    vrpc_simple_uuid_format(i->uuid, uuid);
+    vrpc_uuid_format(i->uuid, uuid);
     if (i->id >= 0)
         FIELD("Id:", "%" PRId32, i->id);
     else

@@ -42,10 +42,10 @@ int main(int argc, char **argv)
     printf("%-4s %-36s %-12s %s\n", "ID", "UUID", "STATE", "NAME");
     for (size_t i = 0; i < list->count; i++) {
         const vrpc_simple_domain *d = &list->domains[i];
-        char uuid[VRPC_SIMPLE_UUID_STRLEN];
+        char uuid[VRPC_UUID_STRING_BUFLEN];
         char id[16] = "-";
 
-        vrpc_simple_uuid_format(d->uuid, uuid);
+        vrpc_uuid_format(d->uuid, uuid);
         if (d->id >= 0)
             snprintf(id, sizeof(id), "%d", (int)d->id);
         printf("%-4s %-36s %-12s %s\n", id, uuid, vrpc_simple_state_name(d->state), d->name);

@@ -36,9 +36,6 @@
 extern "C" {
 #endif
 
-/* Length of the text form of a UUID with its terminating NUL. */
-#define VRPC_SIMPLE_UUID_STRLEN 37
-
 /* A domain as listed: identity and state. */
 typedef struct vrpc_simple_domain {
     char *name;
@@ -127,11 +124,7 @@ VRPC_EXPORT int vrpc_simple_domain_undefine(vrpc_conn *c, const char *domain, un
 /* The word virsh uses for a virDomainState: "running", "shut off", "paused"... */
 VRPC_EXPORT const char *vrpc_simple_state_name(int32_t state);
 
-/* The canonical 8-4-4-4-12 text of a UUID (VRPC_SIMPLE_UUID_STRLEN bytes with the NUL). */
-VRPC_EXPORT void vrpc_simple_uuid_format(const uint8_t uuid[16], char *out);
-
-/* Parse the 8-4-4-4-12 text of a UUID (hex digits of either case). 0 or VRPC_E_INVALID. */
-VRPC_EXPORT int vrpc_simple_uuid_parse(const char *s, uint8_t uuid[16]);
+/* UUIDs: vrpc_uuid_format() and vrpc_uuid_parse() in <virtrpc/types.h>. */
 
 #ifdef __cplusplus
 }

@@ -135,19 +135,19 @@ typedef struct vrpc_union_arm {
 } vrpc_union_arm;
 
 struct vrpc_type {
-    const char *name;   /* XDR name ("remote_domain_get_info_args"), NULL when anonymous */
-    uint8_t kind;       /* vrpc_kind */
-    uint32_t size;      /* sizeof() the C representation */
-    uint32_t bound;     /* STRING/OPT_STRING/OPAQUE_VAR/ARRAY_VAR: max length (VRPC_UNBOUNDED
-                           for none); OPAQUE_FIXED/ARRAY_FIXED: the fixed count */
-    uint32_t min_wire;  /* smallest possible encoding in bytes (used to bound allocations) */
-    const vrpc_type *elem;            /* ARRAY_FIXED, ARRAY_VAR, OPTIONAL */
-    uint32_t nfields;                 /* STRUCT: members; UNION: 1 (the discriminant) */
+    const char *name;      /* XDR name ("remote_domain_get_info_args"), NULL when anonymous */
+    uint8_t kind;          /* vrpc_kind */
+    uint32_t size;         /* sizeof() the C representation */
+    uint32_t bound;        /* STRING/OPT_STRING/OPAQUE_VAR/ARRAY_VAR: max length (VRPC_UNBOUNDED
+                              for none); OPAQUE_FIXED/ARRAY_FIXED: the fixed count */
+    uint32_t min_wire;     /* smallest possible encoding in bytes (used to bound allocations) */
+    const vrpc_type *elem; /* ARRAY_FIXED, ARRAY_VAR, OPTIONAL */
+    uint32_t nfields;      /* STRUCT: members; UNION: 1 (the discriminant) */
     const vrpc_field *fields;
-    uint32_t narms;                   /* UNION: case arms */
+    uint32_t narms; /* UNION: case arms */
     const vrpc_union_arm *arms;
     const vrpc_union_arm *default_arm; /* UNION: NULL when the union has no default */
-    uint32_t nvalues;                 /* ENUM */
+    uint32_t nvalues;                  /* ENUM */
     const vrpc_enum_value *values;
 };
 
@@ -184,6 +184,13 @@ VRPC_EXPORT void vrpc_free(void *p);
 VRPC_EXPORT void vrpc_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)(void *, size_t),
                                     void (*free_fn)(void *));
 
+/* Write a UUID in its canonical text form (8-4-4-4-12 lower-case hex) into
+ * out, which must hold 37 bytes (VRPC_UUID_STRING_BUFLEN) including the NUL. */
+VRPC_EXPORT void vrpc_uuid_format(const uint8_t uuid[16], char *out);
+/* Parse the canonical text form (either case). Returns 0 or VRPC_E_INVALID;
+ * uuid is untouched on error. */
+VRPC_EXPORT int vrpc_uuid_parse(const char *s, uint8_t uuid[16]);
+
 /* ---- Procedure tables (filled by the generated code) ---- */
 
 enum {
@@ -193,15 +200,15 @@ enum {
 };
 
 typedef struct vrpc_proc {
-    const char *name;     /* short name: "domain_get_info", "qemu_domain_monitor_command" */
-    const char *xdr_name; /* "REMOTE_PROC_DOMAIN_GET_INFO" */
-    uint32_t program;     /* program number */
-    uint32_t version;     /* program version */
-    int32_t number;       /* procedure number */
-    uint8_t priority;     /* 0 low, 1 high (@priority) */
-    uint8_t stream;       /* VRPC_STREAM_* */
-    int8_t stream_param;  /* @readstream/@writestream value, -1 if none */
-    uint8_t generate;     /* @generate: 0 none, 1 client, 2 server, 3 both */
+    const char *name;        /* short name: "domain_get_info", "qemu_domain_monitor_command" */
+    const char *xdr_name;    /* "REMOTE_PROC_DOMAIN_GET_INFO" */
+    uint32_t program;        /* program number */
+    uint32_t version;        /* program version */
+    int32_t number;          /* procedure number */
+    uint8_t priority;        /* 0 low, 1 high (@priority) */
+    uint8_t stream;          /* VRPC_STREAM_* */
+    int8_t stream_param;     /* @readstream/@writestream value, -1 if none */
+    uint8_t generate;        /* @generate: 0 none, 1 client, 2 server, 3 both */
     const char *sparse_flag; /* @sparseflag macro name, or NULL */
     const char *acl;         /* @acl annotations joined by ',' or NULL */
     const vrpc_type *args;   /* NULL: void */
@@ -210,7 +217,7 @@ typedef struct vrpc_proc {
 } vrpc_proc;
 
 typedef struct vrpc_program {
-    const char *name;    /* "remote", "qemu", "lxc", "admin", "keepalive" */
+    const char *name; /* "remote", "qemu", "lxc", "admin", "keepalive" */
     uint32_t number;
     uint32_t version;
     size_t nprocs;
