@@ -497,40 +497,33 @@ out:
 
 /* ---- lifecycle ---- */
 
-VRPC_EXPORT int vrpc_simple_domain_start(vrpc_conn *c, const char *domain, vrpc_error **err)
+/* Look the domain up and call a procedure whose arguments are just the domain
+ * (domain_create, domain_shutdown, domain_destroy: `{ remote_nonnull_domain dom; }`). */
+static int call_on_domain(vrpc_conn *c, const char *domain, const vrpc_proc *proc, vrpc_error **err)
 {
     dom_ref r;
     int rc = lookup(c, domain, &r, err);
     if (rc == 0) {
         vrpc_domain_create_args a = {.dom = *r.dom};
-        rc = vrpc_domain_create(c, &a, err);
+        rc = vrpc_call(c, proc, &a, NULL, err);
         vrpc_free(r.mem);
     }
     return rc;
+}
+
+VRPC_EXPORT int vrpc_simple_domain_start(vrpc_conn *c, const char *domain, vrpc_error **err)
+{
+    return call_on_domain(c, domain, &vrpc_pd_domain_create, err);
 }
 
 VRPC_EXPORT int vrpc_simple_domain_shutdown(vrpc_conn *c, const char *domain, vrpc_error **err)
 {
-    dom_ref r;
-    int rc = lookup(c, domain, &r, err);
-    if (rc == 0) {
-        vrpc_domain_shutdown_args a = {.dom = *r.dom};
-        rc = vrpc_domain_shutdown(c, &a, err);
-        vrpc_free(r.mem);
-    }
-    return rc;
+    return call_on_domain(c, domain, &vrpc_pd_domain_shutdown, err);
 }
 
 VRPC_EXPORT int vrpc_simple_domain_destroy(vrpc_conn *c, const char *domain, vrpc_error **err)
 {
-    dom_ref r;
-    int rc = lookup(c, domain, &r, err);
-    if (rc == 0) {
-        vrpc_domain_destroy_args a = {.dom = *r.dom};
-        rc = vrpc_domain_destroy(c, &a, err);
-        vrpc_free(r.mem);
-    }
-    return rc;
+    return call_on_domain(c, domain, &vrpc_pd_domain_destroy, err);
 }
 
 VRPC_EXPORT int vrpc_simple_domain_get_xml(vrpc_conn *c, const char *domain, unsigned int flags,
