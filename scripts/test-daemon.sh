@@ -3,6 +3,11 @@
 # Start or stop private libvirt daemons that touch nothing outside DIR.
 #   test-daemon.sh start DIR [TCP_PORT]
 #   test-daemon.sh stop DIR
+#   test-daemon.sh start-one DIR [-l] [CONFIG-LINE...]
+#       one root libvirtd serving the test driver, with extra libvirtd.conf lines
+#       (e.g. 'listen_tls = 1' 'tls_port = "16600"' 'auth_tcp = "sasl"'); -l makes
+#       it listen on TCP/TLS. Its environment is inherited (SASL_CONF_PATH...).
+#       Sockets in DIR/sys/run; stop it with `stop DIR`.
 #
 # Two daemons are started:
 #  - DIR/sys: a libvirtd serving only its built-in test driver (test:///default),
@@ -105,8 +110,24 @@ stop)
     stop_one "$dir/sys"
     stop_one "$dir/user"
     ;;
+start-one)
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    shift 2
+    listen=
+    if [ "${1:-}" = -l ]; then
+        listen=-l
+        shift
+    fi
+    s="$dir/sys"
+    mkdir -p "$s/run" "$s/drivers"
+    conf "$s" "$@"
+    # shellcheck disable=SC2086
+    LIBVIRT_DRIVER_DIR="$s/drivers" libvirtd -f "$s/libvirtd.conf" -p "$s/pid" -d $listen
+    wait_socket "$s/run/libvirt-sock" "$s/libvirtd.log"
+    ;;
 *)
-    echo "usage: test-daemon.sh start|stop DIR [TCP_PORT]" >&2
+    echo "usage: test-daemon.sh start|stop DIR [TCP_PORT] | start-one DIR [-l] [CONFIG-LINE...]" >&2
     exit 2
     ;;
 esac
