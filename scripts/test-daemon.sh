@@ -45,7 +45,10 @@ wait_socket() {
 conf() { # DIR EXTRA...
     d=$1
     shift
+    # libvirt's configuration files keep the FIRST value of a key: the extra
+    # lines come first so that they override the defaults below.
     {
+        for l in "$@"; do echo "$l"; done
         echo "unix_sock_dir = \"$d/run\""
         echo 'unix_sock_rw_perms = "0777"'
         echo 'unix_sock_ro_perms = "0777"'
@@ -54,7 +57,6 @@ conf() { # DIR EXTRA...
         echo 'listen_tls = 0'
         echo "log_outputs = \"3:file:$d/libvirtd.log\""
         echo 'max_client_requests = 64'
-        for l in "$@"; do echo "$l"; done
     } > "$d/libvirtd.conf"
 }
 
