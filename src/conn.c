@@ -39,6 +39,8 @@
 #include "alloc.h"
 #include "conn-internal.h"
 #include "error.h"
+#include "tcp.h"
+#include "tls.h"
 #include "uri.h"
 
 #define RPC_ERR(...) vrpc_error_new(VRPC_ERR_RPC, VRPC_FROM_RPC, __VA_ARGS__)
@@ -1213,8 +1215,10 @@ static int connect_transport(const vrpc_target *t, vrpc_transport **tr, vrpc_err
     switch (t->transport) {
     case VRPC_TRANSPORT_UNIX:
         return vrpc_transport_unix_connect(t->socket_path, tr, err);
-    case VRPC_TRANSPORT_TLS:
     case VRPC_TRANSPORT_TCP:
+        return vrpc_transport_tcp_connect(t->host, t->port, -1, tr, err);
+    case VRPC_TRANSPORT_TLS:
+        return vrpc_transport_tls_connect_target(t, tr, err);
     case VRPC_TRANSPORT_SSH:
     case VRPC_TRANSPORT_LIBSSH:
     case VRPC_TRANSPORT_LIBSSH2:
