@@ -1334,7 +1334,10 @@ static int open_common(const vrpc_target *t, vrpc_conn **cp, vrpc_error **err)
 
     rc = connect_transport(t, &tr, &e);
     if (rc) {
-        vrpc_error_prefix(&e, "connect");
+        /* A transport error tagged with its own step (resolve, handshake,
+         * certificate check) already starts with it. */
+        if (e && !e->str1)
+            vrpc_error_prefix(&e, "connect");
         vrpc_error_move(err, &e);
         return rc;
     }

@@ -93,6 +93,20 @@ static const vrpc_transport_ops tcp_ops = {
     .close = tcp_close,
 };
 
+void vrpc_error_set_step(vrpc_error **err, const char *step)
+{
+    vrpc_error tmp, *n;
+    if (!err || !*err)
+        return;
+    tmp = **err;
+    tmp.str1 = (char *)step;
+    n = vrpc_error_dup(&tmp, NULL);
+    if (!n)
+        return;
+    vrpc_free(*err);
+    *err = n;
+}
+
 bool vrpc_transport_is_tcp(const vrpc_transport *t)
 {
     return t && t->ops == &tcp_ops;
@@ -184,10 +198,11 @@ int vrpc_transport_tcp_connect(const char *host, int port, int timeout_ms, vrpc_
     rc = getaddrinfo(host, service, &hints, &ai);
     if (rc) {
         if (rc == EAI_SYSTEM)
-            SYS_ERR(err, errno, "resolve %s", host);
+            SYS_ERR(err, errno, "resolve: %s", host);
         else
-            vrpc_error_set(err, VRPC_ERR_SYSTEM_ERROR, VRPC_FROM_RPC, "resolve %s: %s", host,
+            vrpc_error_set(err, VRPC_ERR_SYSTEM_ERROR, VRPC_FROM_RPC, "resolve: %s: %s", host,
                            gai_strerror(rc));
+        vrpc_error_set_step(err, "resolve");
         vrpc_free(peer);
         return VRPC_E_CONNECT;
     }

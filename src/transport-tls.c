@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The TLS transport (GnuTLS) over an inner transport, with libvirt's checks. */
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -761,11 +762,40 @@ static int64_t mono_ms(void)
 }
 
 /*
- * Wait until the inner transport can go in the direction GnuTLS wants
- * (out: writing). 0, or VRPC_E_TIMEOUT / VRPC_E_IO with *err set (what:
- * the step, for the message).
+ * Errors of the open steps after the TCP connection: the message starts
+ * with the step's name and the error carries it in str1 (see
+ * vrpc_open_failed_step() in <virtrpc/conn.h>).
  */
-static int wait_io(tls_transport *t, bool out, int64_t deadline, const char *what, vrpc_error **err)
+#define STEP_HANDSHAKE "handshake"
+#define STEP_CERT "certificate check"
+
+static void step_error(vrpc_error **err, const char *step, int code, const char *fmt, ...)
+    VRPC_PRINTF(4, 5);
+static void step_error(vrpc_error **err, const char *step, int code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    if (!err)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    vrpc_error_set(err, code, VRPC_FROM_RPC, "%s: %s", step, msg);
+    vrpc_error_set_step(err, step);
+}
+
+/* Prefix an error from the inner transport with "<step>: <what>" and tag it. */
+static void step_wrap(vrpc_error **err, const char *step, const char *what)
+{
+    vrpc_error_prefix(err, "%s: %s", step, what);
+    vrpc_error_set_step(err, step);
+}
+
+/*
+ * Wait until the inner transport can go in the direction GnuTLS wants
+ * (out: writing). 0, VRPC_E_TIMEOUT, or VRPC_E_IO with errno set.
+ */
+static int wait_io(tls_transport *t, bool out, int64_t deadline)
 {
     struct pollfd p;
 
@@ -779,30 +809,26 @@ static int wait_io(tls_transport *t, bool out, int64_t deadline, const char *wha
         int timeout = -1, n;
         if (deadline >= 0) {
             int64_t left = deadline - mono_ms();
-            if (left <= 0) {
-                TLS_ERR(err, VRPC_ERR_SYSTEM_ERROR, "%s %s: no answer from the daemon in time",
-                        what, t->base.peer);
+            if (left <= 0)
                 return VRPC_E_TIMEOUT;
-            }
             timeout = left > 1000000 ? 1000000 : (int)left;
         }
         p.revents = 0;
         n = poll(&p, 1, timeout);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0) {
-            vrpc_error_set_errno(err, VRPC_ERR_SYSTEM_ERROR, VRPC_FROM_RPC, errno, "%s %s: poll",
-                                 what, t->base.peer);
+        if (n < 0)
             return VRPC_E_IO;
-        }
         if (n > 0)
             return 0;
     }
 }
 
-static int handshake(tls_transport *t, int64_t deadline, vrpc_error **err)
+static int handshake(tls_transport *t, int64_t deadline, int timeout, vrpc_error **err)
 {
-    const char *what = "TLS handshake with";
+    char what[300];
+
+    snprintf(what, sizeof(what), "TLS handshake with %s failed", t->base.peer);
     for (;;) {
         int r, rc;
         clear_io_error(t);
@@ -810,7 +836,13 @@ static int handshake(tls_transport *t, int64_t deadline, vrpc_error **err)
         if (r == 0)
             return 0;
         if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
-            rc = wait_io(t, gnutls_record_get_direction(t->session) == 1, deadline, what, err);
+            rc = wait_io(t, gnutls_record_get_direction(t->session) == 1, deadline);
+            if (rc == VRPC_E_TIMEOUT)
+                step_error(err, STEP_HANDSHAKE, VRPC_ERR_SYSTEM_ERROR,
+                           "%s: no answer from the daemon within %d ms", what, timeout);
+            else if (rc)
+                step_error(err, STEP_HANDSHAKE, VRPC_ERR_SYSTEM_ERROR, "%s: poll: %s", what,
+                           strerror(errno));
             if (rc)
                 return rc;
             continue;
@@ -819,22 +851,24 @@ static int handshake(tls_transport *t, int64_t deadline, vrpc_error **err)
             continue; /* warning alerts and the like */
         if (t->io_rc) {
             rc = take_io_error(t, err);
-            vrpc_error_prefix(err, "%s %s", what, t->base.peer);
+            step_wrap(err, STEP_HANDSHAKE, what);
             return rc == VRPC_E_CLOSED ? VRPC_E_CONNECT : rc;
         }
         if (r == GNUTLS_E_FATAL_ALERT_RECEIVED)
-            TLS_ERR(err, VRPC_ERR_AUTH_FAILED, "%s %s: the daemon sent the alert '%s'", what,
-                    t->base.peer, gnutls_alert_get_name(gnutls_alert_get(t->session)));
+            step_error(err, STEP_HANDSHAKE, VRPC_ERR_AUTH_FAILED,
+                       "%s: the daemon sent the alert '%s'", what,
+                       gnutls_alert_get_name(gnutls_alert_get(t->session)));
         else if (r == GNUTLS_E_PREMATURE_TERMINATION || r == GNUTLS_E_UNEXPECTED_PACKET_LENGTH)
-            TLS_ERR(err, VRPC_ERR_AUTH_FAILED, "%s %s: the daemon closed the connection (%s)", what,
-                    t->base.peer, gnutls_strerror(r));
+            step_error(err, STEP_HANDSHAKE, VRPC_ERR_AUTH_FAILED,
+                       "%s: the daemon closed the connection (%s)", what, gnutls_strerror(r));
         else
-            TLS_ERR(err, VRPC_ERR_AUTH_FAILED, "%s %s: %s", what, t->base.peer, gnutls_strerror(r));
+            step_error(err, STEP_HANDSHAKE, VRPC_ERR_AUTH_FAILED, "%s: %s", what,
+                       gnutls_strerror(r));
         return VRPC_E_CONNECT;
     }
 }
 
-#define CERT_ERR(err, ...) TLS_ERR(err, VRPC_ERR_AUTH_FAILED, "certificate check: " __VA_ARGS__)
+#define CERT_ERR(err, ...) step_error(err, STEP_CERT, VRPC_ERR_AUTH_FAILED, __VA_ARGS__)
 
 /* libvirt's checks of the server's certificate, after the handshake. */
 static int check_server_cert(tls_transport *t, const char *hostname, vrpc_error **err)
@@ -871,8 +905,10 @@ static int check_server_cert(tls_transport *t, const char *hostname, vrpc_error 
         gnutls_x509_crt_t cert;
         int rc = 0;
 
-        if (gnutls_x509_crt_init(&cert) < 0)
+        if (gnutls_x509_crt_init(&cert) < 0) {
+            vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_RPC, "out of memory");
             return VRPC_E_NOMEM;
+        }
         if (gnutls_x509_crt_import(cert, &certs[i], GNUTLS_X509_FMT_DER) < 0) {
             CERT_ERR(err, "cannot load certificate %u sent by %s", i, t->base.peer);
             gnutls_x509_crt_deinit(cert);
@@ -909,13 +945,17 @@ static int check_server_cert(tls_transport *t, const char *hostname, vrpc_error 
     return 0;
 }
 
-/* The daemon's one byte after it has accepted us. */
-static int confirmation(tls_transport *t, int64_t deadline, vrpc_error **err)
+/*
+ * The daemon's one byte after it has accepted our certificate and address
+ * (its own certificate check: a refusal is a "certificate check" failure).
+ */
+static int confirmation(tls_transport *t, int64_t deadline, int timeout, vrpc_error **err)
 {
-    const char *what = "TLS confirmation from";
-    const char *refused = "the daemon refused the connection after the handshake";
+    char what[300];
     unsigned char byte = 0;
 
+    snprintf(what, sizeof(what), "the daemon at %s refused the connection after the TLS handshake",
+             t->base.peer);
     for (;;) {
         ssize_t n;
         int rc;
@@ -924,38 +964,47 @@ static int confirmation(tls_transport *t, int64_t deadline, vrpc_error **err)
         if (n == 1) {
             if (byte == 1)
                 return 0;
-            TLS_ERR(err, VRPC_ERR_RPC, "%s %s: %s (it sent 0x%02x instead of 0x01)", what,
-                    t->base.peer, refused, byte);
+            step_error(err, STEP_CERT, VRPC_ERR_RPC, "%s (it sent 0x%02x instead of 0x01)", what,
+                       byte);
             return VRPC_E_AUTH;
         }
         if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_REHANDSHAKE) {
-            if (n == GNUTLS_E_AGAIN &&
-                (rc =
-                     wait_io(t, gnutls_record_get_direction(t->session) == 1, deadline, what, err)))
+            if (n != GNUTLS_E_AGAIN)
+                continue;
+            rc = wait_io(t, gnutls_record_get_direction(t->session) == 1, deadline);
+            if (rc == VRPC_E_TIMEOUT)
+                step_error(err, STEP_CERT, VRPC_ERR_SYSTEM_ERROR,
+                           "no confirmation from the daemon at %s within %d ms after the TLS "
+                           "handshake",
+                           t->base.peer, timeout);
+            else if (rc)
+                step_error(err, STEP_CERT, VRPC_ERR_SYSTEM_ERROR,
+                           "waiting for the confirmation of %s: poll: %s", t->base.peer,
+                           strerror(errno));
+            if (rc)
                 return rc;
             continue;
         }
         if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION || t->io_rc == VRPC_E_CLOSED) {
+            /* libvirt's daemon closes the socket when it refuses us. */
             clear_io_error(t);
             if (t->creds.missing)
-                TLS_ERR(err, VRPC_ERR_RPC, "%s %s: %s (%s)", what, t->base.peer, refused,
-                        t->creds.missing);
+                step_error(err, STEP_CERT, VRPC_ERR_RPC, "%s (%s)", what, t->creds.missing);
             else
-                TLS_ERR(err, VRPC_ERR_RPC,
-                        "%s %s: %s (it did not accept our client certificate or our address)", what,
-                        t->base.peer, refused);
+                step_error(err, STEP_CERT, VRPC_ERR_RPC,
+                           "%s (it did not accept our client certificate or our address)", what);
             return VRPC_E_AUTH;
         }
         if (t->io_rc) {
             rc = take_io_error(t, err);
-            vrpc_error_prefix(err, "%s %s", what, t->base.peer);
+            step_wrap(err, STEP_CERT, what);
             return rc;
         }
         if (n == GNUTLS_E_FATAL_ALERT_RECEIVED)
-            TLS_ERR(err, VRPC_ERR_RPC, "%s %s: %s (alert '%s')", what, t->base.peer, refused,
-                    gnutls_alert_get_name(gnutls_alert_get(t->session)));
+            step_error(err, STEP_CERT, VRPC_ERR_RPC, "%s (alert '%s')", what,
+                       gnutls_alert_get_name(gnutls_alert_get(t->session)));
         else
-            TLS_ERR(err, VRPC_ERR_RPC, "%s %s: %s", what, t->base.peer, gnutls_strerror((int)n));
+            step_error(err, STEP_CERT, VRPC_ERR_RPC, "%s (%s)", what, gnutls_strerror((int)n));
         return VRPC_E_AUTH;
     }
 }
@@ -1014,7 +1063,7 @@ int vrpc_transport_tls_connect(const vrpc_tls_params *p, vrpc_transport **out, v
     timeout = p->handshake_timeout_ms < 0 ? VRPC_TLS_HANDSHAKE_TIMEOUT_MS : p->handshake_timeout_ms;
     if (timeout > 0)
         deadline = mono_ms() + timeout;
-    rc = handshake(t, deadline, err);
+    rc = handshake(t, deadline, timeout, err);
     if (rc)
         goto fail;
     t->established = true;
@@ -1024,7 +1073,7 @@ int vrpc_transport_tls_connect(const vrpc_tls_params *p, vrpc_transport **out, v
             goto fail;
     }
     /* no_verify=1: libvirt logs the failed check and goes on; so do we (silently). */
-    rc = confirmation(t, deadline, err);
+    rc = confirmation(t, deadline, timeout, err);
     if (rc)
         goto fail;
     *out = &t->base;
