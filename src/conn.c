@@ -41,6 +41,7 @@
 #include "error.h"
 #include "tcp.h"
 #include "tls.h"
+#include "transport-cmd.h"
 #include "uri.h"
 
 #define RPC_ERR(...) vrpc_error_new(VRPC_ERR_RPC, VRPC_FROM_RPC, __VA_ARGS__)
@@ -1214,7 +1215,7 @@ static int connect_transport(const vrpc_target *t, vrpc_transport **tr, vrpc_err
 {
     switch (t->transport) {
     case VRPC_TRANSPORT_UNIX:
-        return vrpc_transport_unix_connect(t->socket_path, tr, err);
+        return vrpc_transport_unix_open(t, tr, err); /* with session daemon autostart */
     case VRPC_TRANSPORT_TCP:
         return vrpc_transport_tcp_connect(t->host, t->port, -1, tr, err);
     case VRPC_TRANSPORT_TLS:
@@ -1222,7 +1223,9 @@ static int connect_transport(const vrpc_target *t, vrpc_transport **tr, vrpc_err
     case VRPC_TRANSPORT_SSH:
     case VRPC_TRANSPORT_LIBSSH:
     case VRPC_TRANSPORT_LIBSSH2:
+        return vrpc_transport_ssh_connect(t, tr, err); /* libssh, libssh2: refused there */
     case VRPC_TRANSPORT_EXT:
+        return vrpc_transport_ext_connect(t, tr, err);
     default:
         vrpc_error_set(err, VRPC_ERR_NO_SUPPORT, VRPC_FROM_REMOTE,
                        "transport %s is not supported yet", vrpc_transport_kind_name(t->transport));

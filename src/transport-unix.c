@@ -14,6 +14,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "transport-cmd.h"
 #include "transport.h"
 
 /* Descriptors one recvmsg() can bring: one message's worth. */
@@ -249,12 +250,20 @@ int vrpc_transport_fd_new(int fd, vrpc_transport **out, vrpc_error **err)
 
 int vrpc_transport_unix_connect(const char *path, vrpc_transport **out, vrpc_error **err)
 {
+    return vrpc_transport_unix_connect_errno(path, NULL, out, err);
+}
+
+int vrpc_transport_unix_connect_errno(const char *path, int *errnum, vrpc_transport **out,
+                                      vrpc_error **err)
+{
     struct sockaddr_un sa;
     socklen_t salen;
     size_t plen;
     int fd, rc, e;
 
     *out = NULL;
+    if (errnum)
+        *errnum = 0;
     if (!path || !*path) {
         vrpc_error_set(err, VRPC_ERR_INVALID_ARG, VRPC_FROM_RPC, "empty socket path");
         return VRPC_E_INVALID;
@@ -303,6 +312,8 @@ int vrpc_transport_unix_connect(const char *path, vrpc_transport **out, vrpc_err
     if (rc < 0) {
         e = errno;
         close(fd);
+        if (errnum)
+            *errnum = e;
         vrpc_error_set_errno(err, VRPC_ERR_SYSTEM_ERROR, VRPC_FROM_RPC, e, "connect to %s", path);
         return e == ENOENT ? VRPC_E_NOT_FOUND : VRPC_E_CONNECT;
     }

@@ -830,6 +830,9 @@ int vrpc_remote_resolve(const char *uri, unsigned int flags, const vrpc_uri_env 
         vrpc_target_free(t);
         return rc;
     }
+    s = env_get(env, "LIBVIRT_AUTOSTART");
+    t->autostart = t->session && t->transport == VRPC_TRANSPORT_UNIX && !t->socket_explicit &&
+                   !(flags & VRPC_OPEN_NO_AUTOSTART) && !(s && strcmp(s, "0") == 0);
     *out = t;
     return 0;
 }

@@ -107,6 +107,10 @@ typedef struct vrpc_target {
         *tls_priority, *authfile;
     vrpc_proxy_mode proxy;
     bool no_sanity, no_verify, no_tty;
+
+    /* Start the session daemon when its socket is not there: session, unix
+     * transport, no socket=, no VRPC_OPEN_NO_AUTOSTART, LIBVIRT_AUTOSTART != "0". */
+    bool autostart;
 } vrpc_target;
 
 /* Directory of the system sockets. */

@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The child-process transport with /bin/sh children: bytes both ways, the
+ * child's stderr and exit status in the error when its end closes (bounded),
+ * failures to start, a child that ignores SIGTERM, no SIGPIPE, no descriptor
+ * inherited, and after every case: no child process (running or zombie) and
+ * no descriptor left behind. Then the same through vrpc_conn_open() with
+ * ext URIs whose command fails.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <virtrpc/protocol.h>
+
+#include "alloc.h"
+#include "tap.h"
+#include "transport-cmd.h"
+
+static int count_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    if (!d)
+        return -1;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1;
+}
+
+/* True when this process has no child at all (running or zombie). */
+static bool no_children(void)
+{
+    pid_t r = waitpid(-1, NULL, WNOHANG);
+    return r < 0 && errno == ECHILD;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static vrpc_transport *spawn_sh(const char *script, vrpc_error **err, int *rc)
+{
+    char *argv[] = {"/bin/sh", "-c", (char *)script, NULL};
+    vrpc_transport *t = NULL;
+    *rc = vrpc_transport_cmd_spawn("test child", argv, NULL, &t, err);
+    return t;
+}
+
+/* Read until EOF/error or want bytes; returns what read() returned last. */
+static ssize_t read_all(vrpc_transport *t, char *buf, size_t cap, size_t *got, vrpc_error **err)
+{
+    ssize_t n = 0;
+    *got = 0;
+    while (*got < cap) {
+        struct pollfd p = {.fd = t->ops->fd(t), .events = POLLIN};
+        if (poll(&p, 1, 10000) <= 0)
+            return VRPC_E_TIMEOUT;
+        n = t->ops->read(t, buf + *got, cap - *got, NULL, NULL, 0, err);
+        if (n == VRPC_E_AGAIN)
+            continue;
+        if (n <= 0)
+            return n;
+        *got += (size_t)n;
+    }
+    return n;
+}
+
+static void test_echo(void)
+{
+    vrpc_error *e = NULL;
+    char buf[64];
+    size_t got;
+    int rc, fds = count_fds();
+    vrpc_transport *t = spawn_sh("exec cat", &e, &rc);
+    ssize_t w = -1;
+
+    if (!TAP_OK(rc == 0 && t, "spawn cat")) {
+        vrpc_free(e);
+        return;
+    }
+    w = t->ops->write(t, "hello child", 11, &e);
+    read_all(t, buf, 11, &got, &e);
+    TAP_OK(w == 11 && got == 11 && memcmp(buf, "hello child", 11) == 0,
+           "bytes go to the child's stdin and come back from its stdout");
+    TAP_OK(fcntl(t->ops->fd(t), F_GETFL) & O_NONBLOCK, "our end is non-blocking");
+    TAP_OK(fcntl(t->ops->fd(t), F_GETFD) & FD_CLOEXEC, "our end is close-on-exec");
+    t->ops->close(t);
+    TAP_OK(no_children() && count_fds() == fds, "close reaps cat, no descriptor left");
+    vrpc_free(e);
+}
+
+static void test_failure_message(void)
+{
+    vrpc_error *e = NULL;
+    char buf[64];
+    size_t got;
+    int rc, fds = count_fds();
+    vrpc_transport *t =
+        spawn_sh("echo 'first line' >&2; echo 'ssh: connect to host x: Connection refused' >&2; "
+                 "exit 255",
+                 &e, &rc);
+    ssize_t n;
+
+    if (!TAP_OK(rc == 0 && t, "spawn a failing child")) {
+        vrpc_free(e);
+        return;
+    }
+    n = read_all(t, buf, sizeof(buf), &got, &e);
+    TAP_OK(n == VRPC_E_CLOSED && got == 0 && e && e->message &&
+               strstr(e->message, "end of file from test child") &&
+               strstr(e->message, "exit status 255: first line; ssh: connect to host x: "
+                                  "Connection refused") &&
+               !strchr(e->message, '\n'),
+           "EOF: the error has the exit status and stderr on one line (%s)",
+           e && e->message ? e->message : "?");
+    t->ops->close(t);
+    TAP_OK(no_children() && count_fds() == fds, "failed child reaped, no descriptor left");
+    vrpc_free(e);
+}
+
+/* The child closes stdout first and exits a little later: the message still has both. */
+static void test_late_exit(void)
+{
+    vrpc_error *e = NULL;
+    char buf[16];
+    size_t got;
+    int rc, fds = count_fds();
+    vrpc_transport *t = spawn_sh("exec >&- <&-; sleep 0.2; echo late >&2; exit 4", &e, &rc);
+    ssize_t n;
+
+    if (!TAP_OK(rc == 0 && t, "spawn a child that closes stdout early")) {
+        vrpc_free(e);
+        return;
+    }
+    n = read_all(t, buf, sizeof(buf), &got, &e);
+    TAP_OK(n == VRPC_E_CLOSED && e && e->message && strstr(e->message, "exit status 4: late"),
+           "EOF before exit: waits for stderr and the status (%s)",
+           e && e->message ? e->message : "?");
+    t->ops->close(t);
+    TAP_OK(no_children() && count_fds() == fds, "reaped, no descriptor left");
+    vrpc_free(e);
+}
+
+static void test_bounded_stderr(void)
+{
+    vrpc_error *e = NULL;
+    char buf[16];
+    size_t got;
+    int rc;
+    /* 300 KB of stderr, then a last line. */
+    vrpc_transport *t =
+        spawn_sh("i=0; while [ $i -lt 3000 ]; do "
+                 "echo 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' >&2; i=$((i+1)); done; "
+                 "echo 'the end' >&2; exit 1",
+                 &e, &rc);
+    ssize_t n;
+
+    if (!TAP_OK(rc == 0 && t, "spawn a chatty child")) {
+        vrpc_free(e);
+        return;
+    }
+    n = read_all(t, buf, sizeof(buf), &got, &e);
+    TAP_OK(n == VRPC_E_CLOSED && e && e->message && strlen(e->message) < 3 * VRPC_CMD_STDERR_MAX &&
+               strstr(e->message, "...") && strstr(e->message, "the end"),
+           "only the end of a long stderr is kept (%zu bytes of message)",
+           e && e->message ? strlen(e->message) : 0);
+    t->ops->close(t);
+    TAP_OK(no_children(), "reaped");
+    vrpc_free(e);
+}
+
+static void test_no_sigpipe(void)
+{
+    vrpc_error *e = NULL;
+    char big[65536];
+    int rc, i;
+    ssize_t n = 0;
+    vrpc_transport *t = spawn_sh("exec <&- >&-; exit 0", &e, &rc);
+
+    if (!TAP_OK(rc == 0 && t, "spawn a child that exits at once")) {
+        vrpc_free(e);
+        return;
+    }
+    memset(big, 'x', sizeof(big));
+    usleep(100000);
+    for (i = 0; i < 100; i++) {
+        n = t->ops->write(t, big, sizeof(big), &e);
+        if (n < 0 && n != VRPC_E_AGAIN)
+            break;
+        usleep(1000);
+    }
+    TAP_OK(n == VRPC_E_CLOSED && e && e->message && strstr(e->message, "exit status 0"),
+           "writing to a gone child: an error, no SIGPIPE (%s)",
+           e && e->message ? e->message : "?");
+    t->ops->close(t);
+    TAP_OK(no_children(), "reaped");
+    vrpc_free(e);
+}
+
+static void test_sigterm_ignored(void)
+{
+    vrpc_error *e = NULL;
+    int rc, fds = count_fds();
+    double t0;
+    vrpc_transport *t = spawn_sh("trap '' TERM; exec sleep 60", &e, &rc);
+
+    if (!TAP_OK(rc == 0 && t, "spawn a child that ignores SIGTERM and its input")) {
+        vrpc_free(e);
+        return;
+    }
+    t0 = now_s();
+    t->ops->close(t);
+    TAP_OK(no_children() && count_fds() == fds && now_s() - t0 < 10,
+           "close: grace period, SIGTERM, SIGKILL; reaped in %.1f s", now_s() - t0);
+    vrpc_free(e);
+}
+
+static void test_start_failures(void)
+{
+    char *argv[] = {"vrpc-no-such-program-here", NULL};
+    char *argv2[] = {"/proc/self/fd", NULL};
+    char *argv3[] = {"/dev/null", NULL};
+    vrpc_transport *t = NULL;
+    vrpc_error *e = NULL;
+    int rc, fds = count_fds();
+
+    rc = vrpc_transport_cmd_spawn("missing", argv, NULL, &t, &e);
+    TAP_OK(rc == VRPC_E_NOT_FOUND && !t && e && e->message &&
+               strstr(e->message, "cannot find 'vrpc-no-such-program-here' in PATH"),
+           "a program not in PATH (%s)", e && e->message ? e->message : "?");
+    vrpc_free(e);
+    e = NULL;
+    rc = vrpc_transport_cmd_spawn("directory", argv2, NULL, &t, &e);
+    TAP_OK(rc < 0 && !t && e && e->message && strstr(e->message, "cannot run"), "a directory (%s)",
+           e && e->message ? e->message : "?");
+    vrpc_free(e);
+    e = NULL;
+    rc = vrpc_transport_cmd_spawn("not executable", argv3, NULL, &t, &e);
+    TAP_OK(rc < 0 && !t && e && e->message && strstr(e->message, "Permission denied"),
+           "a file that is not executable (%s)", e && e->message ? e->message : "?");
+    vrpc_free(e);
+    TAP_OK(no_children() && count_fds() == fds, "no child and no descriptor after failed starts");
+}
+
+/* Descriptors of ours, even without close-on-exec, do not reach the child. */
+static void test_no_inherited_fds(void)
+{
+    vrpc_error *e = NULL;
+    char buf[256];
+    size_t got = 0;
+    int rc, leak = open("/dev/null", O_RDONLY); /* no O_CLOEXEC on purpose */
+    vrpc_transport *t = spawn_sh("exec ls /proc/self/fd", &e, &rc);
+
+    if (!TAP_OK(rc == 0 && t, "spawn ls /proc/self/fd")) {
+        vrpc_free(e);
+        close(leak);
+        return;
+    }
+    memset(buf, 0, sizeof(buf));
+    read_all(t, buf, sizeof(buf) - 1, &got, &e);
+    buf[got] = '\0';
+    /* ls's own directory descriptor is 3: nothing else. */
+    rc = strcmp(buf, "0\n1\n2\n3\n") == 0;
+    for (got = 0; buf[got]; got++)
+        if (buf[got] == '\n')
+            buf[got] = ' ';
+    TAP_OK(rc, "the child has only 0, 1, 2 (ls: %s)", buf);
+    t->ops->close(t);
+    close(leak);
+    vrpc_free(e);
+}
+
+/* vrpc_conn_open with ext URIs: the open fails, with the child's words, and leaves nothing. */
+static void test_conn_open(const char *dir)
+{
+    static const struct {
+        const char *body;
+        const char *want;
+    } cases[] = {
+        {"echo 'nc: unix connect failed: No such file or directory' >&2; exit 1",
+         "exit status 1: nc: unix connect failed: No such file or directory"},
+        {"exec >&-; echo 'closed early' >&2; sleep 0.1; exit 2", "exit status 2: closed early"},
+        {"kill -9 $$", "killed by signal 9"},
+    };
+    size_t i;
+    int fds = count_fds();
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char path[600], uri[700];
+        vrpc_conn *c = NULL;
+        vrpc_error *e = NULL;
+        FILE *f;
+        int rc;
+
+        snprintf(path, sizeof(path), "%s/cmd%zu.sh", dir, i);
+        f = fopen(path, "w");
+        if (!f) {
+            TAP_OK(0, "write %s", path);
+            continue;
+        }
+        fprintf(f, "#!/bin/sh\n%s\n", cases[i].body);
+        fclose(f);
+        chmod(path, 0755);
+        snprintf(uri, sizeof(uri), "test+ext:///default?command=%s", path);
+        rc = vrpc_conn_open(&c, uri, 0, &e);
+        TAP_OK(rc != 0 && !c && e && e->message && strstr(e->message, cases[i].want) &&
+                   no_children() && count_fds() == fds,
+               "ext command failing (%s): %s", cases[i].want, e && e->message ? e->message : "?");
+        vrpc_free(e);
+        vrpc_conn_close(c);
+        unlink(path);
+    }
+    {
+        vrpc_conn *c = NULL;
+        vrpc_error *e = NULL;
+        int rc = vrpc_conn_open(&c, "test+ext:///default", 0, &e);
+        TAP_OK(rc == VRPC_E_URI && !c && e && e->message && strstr(e->message, "command"),
+               "ext without command= (%s)", e && e->message ? e->message : "?");
+        vrpc_free(e);
+    }
+}
+
+int main(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    char tdir[256];
+
+    test_echo();
+    test_failure_message();
+    test_late_exit();
+    test_bounded_stderr();
+    test_no_sigpipe();
+    test_sigterm_ignored();
+    test_start_failures();
+    test_no_inherited_fds();
+    snprintf(tdir, sizeof(tdir), "%s/vrpc-cmd-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
+    if (mkdtemp(tdir)) {
+        test_conn_open(tdir);
+        rmdir(tdir);
+    } else {
+        TAP_OK(0, "mkdtemp");
+    }
+    return tap_done();
+}
