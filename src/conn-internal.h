@@ -30,6 +30,7 @@
 
 #include <virtrpc/conn.h>
 
+#include "loop.h"
 #include "message.h"
 #include "transport.h"
 
@@ -53,7 +54,10 @@ typedef struct vrpc_outmsg {
     size_t len;
     size_t off; /* bytes written so far; a started packet is finished first */
     bool data_inline;
-    /* fd passing: descriptors to send after the bytes go here. */
+    /* fd passing: descriptors to send once all bytes are written, one per
+     * sendmsg() with a 1-byte carrier (owned close-on-exec duplicates). */
+    int *fds;
+    uint32_t nfds, fds_sent;
 } vrpc_outmsg;
 
 enum { VRPC_PENDING_SENT = 0, VRPC_PENDING_DONE = 1 };
@@ -74,6 +78,13 @@ struct vrpc_pending {
     uint8_t *buf; /* owns the payload bytes */
     size_t off, len;
     vrpc_error *err;
+    /* REPLY_WITH_FDS: descriptors received so far (owned until collected);
+     * the call completes once fds_want have arrived. */
+    int *fds;
+    uint32_t nfds, fds_want;
+    /* Waits for output space (vrpc_conn_wait_space_locked). */
+    struct vrpc_pending *snext;
+    size_t space_limit;
 };
 
 /* Serial -> pending call, open addressing with linear probing. */
@@ -129,7 +140,12 @@ struct vrpc_conn {
 
     uint8_t *in; /* read buffer: only the start of one packet between reads */
     size_t in_len, in_cap;
-    uint32_t skip_carriers; /* 1-byte fd carriers still to drop from the stream */
+    uint32_t skip_carriers; /* 1-byte fd carriers still to consume from the stream */
+    /* FD PASSING: descriptors that arrived with carrier bytes not consumed
+     * yet (in arrival order), and the reply they belong to. */
+    int rx_fds[2 * VRPC_MSG_FDS_MAX];
+    uint32_t rx_nfds;
+    vrpc_pending *fd_target;
 
     char *uri;
     char *open_name;
@@ -143,6 +159,18 @@ struct vrpc_conn {
     /* STREAMS HOOK: STREAM / STREAM_HOLE packets. NULL: dropped. */
     vrpc_packet_hook on_stream;
     void *on_stream_opaque;
+    /* STREAMS (stream.c): the registered streams; how many are over their
+     * soft buffer limit (input is paused while rx_full > 0 and nothing
+     * else needs it, see vrpc_conn_input_wanted_locked); how many stream
+     * operations wait for input; threads waiting for output space. */
+    struct vrpc_stream *streams;
+    unsigned int rx_full;
+    unsigned int rx_waiters;
+    bool rx_full_override; /* read anyway (the peer hung up) */
+    vrpc_pending *space_waiters;
+    /* SERVICING WHILE IDLE (loop.c, events.c): event loops, the event
+     * thread, queued events, close notification, the keepalive timer. */
+    vrpc_loop_state loop;
 };
 
 /* Wrap a transport in a new connection (no open sequence). */
@@ -166,5 +194,87 @@ int vrpc_conn_queue_locked(vrpc_conn *c, uint8_t *data, size_t len);
 
 /* Put the connection in its sticky error state (lock held; takes e). */
 void vrpc_conn_fail_locked(vrpc_conn *c, int code, vrpc_error *e);
+
+/*
+ * Put a layer over the connection's transport (the SASL security layer,
+ * right after the reply that completed authentication). wrap(inner, ctx,
+ * &layer, err) builds it and owns inner only when it returns 0. Allowed
+ * only while no call is in flight and no input is buffered: bytes already
+ * read would have to go through the new layer, and at that point of the
+ * open sequence the daemon sends nothing unasked, so any are refused
+ * (VRPC_E_PROTO). Takes the lock.
+ */
+typedef int (*vrpc_layer_wrap)(vrpc_transport *inner, void *ctx, vrpc_transport **out,
+                               vrpc_error **err);
+int vrpc_conn_push_layer(vrpc_conn *c, vrpc_layer_wrap wrap, void *ctx, vrpc_error **err);
+
+/* ---- Calls with descriptors, and calls that open streams ---- */
+
+typedef struct vrpc_call_opts {
+    /* CALL_WITH_FDS: descriptors to pass (duplicated; the caller keeps its
+     * own). Unix sockets only. */
+    const int *fds;
+    size_t nfds;
+    /* Called with the lock held once the serial is chosen and before the
+     * packet is queued (streams register here, so that no packet of theirs
+     * can arrive unrecognised). Nonzero: the call is not sent, and that
+     * code is returned (the hook sets *err). */
+    int (*bind)(vrpc_conn *c, uint32_t serial, void *opaque, vrpc_error **err);
+    void *bind_opaque;
+} vrpc_call_opts;
+
+/* vrpc_call_send with options (o may be NULL); force: see VRPC_CONN_OUT_MAX. */
+int vrpc_conn_send_opts(vrpc_conn *c, const vrpc_proc *proc, const void *args,
+                        const vrpc_call_opts *o, bool force, vrpc_pending **out, vrpc_error **err);
+
+/*
+ * vrpc_call_wait that also hands over the descriptors of a REPLY_WITH_FDS
+ * (fds/nfds NULL: they are closed). *fds is vrpc_malloc'd, NULL when none;
+ * on any error no descriptor is left open.
+ */
+int vrpc_conn_wait_fds(vrpc_conn *c, vrpc_pending *p, void **ret, int **fds, size_t *nfds,
+                       vrpc_error **err, int timeout_ms);
+
+/* ---- Waits that are not for a reply (streams) ---- */
+
+/* Milliseconds on CLOCK_MONOTONIC (the clock of every deadline here). */
+int64_t vrpc_conn_now_ms(void);
+
+/* Count a thread inside the public API (vrpc_conn_close waits for it). Lock held. */
+void vrpc_conn_enter_locked(vrpc_conn *c);
+void vrpc_conn_leave_locked(vrpc_conn *c);
+
+/*
+ * A waiter: a vrpc_pending that is never sent. Whoever sees the awaited
+ * condition become true (a dispatch hook) calls vrpc_conn_waiter_wake_locked.
+ * vrpc_conn_wait_locked sleeps until then, performing the I/O for everybody
+ * while no other thread does; it returns 0 when woken or when the
+ * connection failed (check c->status), VRPC_E_TIMEOUT at the deadline
+ * (ms on vrpc_conn_now_ms's clock, < 0: none). Lock held throughout.
+ */
+int vrpc_conn_waiter_init(vrpc_conn *c, vrpc_pending *w);
+void vrpc_conn_waiter_fini(vrpc_pending *w);
+int vrpc_conn_wait_locked(vrpc_conn *c, vrpc_pending *w, int64_t deadline);
+void vrpc_conn_waiter_wake_locked(vrpc_conn *c, vrpc_pending *w);
+
+/* Wait until at most limit bytes of output are queued (or the connection
+ * failed, or the deadline). Lock held. 0 or VRPC_E_TIMEOUT. */
+int vrpc_conn_wait_space_locked(vrpc_conn *c, size_t limit, int64_t deadline);
+
+/* Queued output should move: wake the I/O owner, or (nobody owns I/O)
+ * write what the socket takes now. Lock held. */
+void vrpc_conn_kick_locked(vrpc_conn *c);
+
+/* Something the I/O owner polls for changed (input resumed): wake it. */
+void vrpc_conn_wake_locked(vrpc_conn *c);
+
+/*
+ * Whether the socket should be read now. Reading pauses while a stream's
+ * buffer is over its soft limit (c->rx_full) unless something else needs
+ * input: a call waiting for its reply (or descriptors), a stream operation
+ * waiting for data or a confirmation. An event loop polls for POLLIN only
+ * when this is true.
+ */
+bool vrpc_conn_input_wanted_locked(const vrpc_conn *c);
 
 #endif

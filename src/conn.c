@@ -39,6 +39,7 @@
 #include "alloc.h"
 #include "conn-internal.h"
 #include "error.h"
+#include "stream-internal.h"
 #include "tcp.h"
 #include "tls.h"
 #include "transport-cmd.h"
@@ -136,11 +137,21 @@ static void pmap_del(vrpc_pmap *m, vrpc_pending *p)
 
 /* ---- pending calls ---- */
 
+static void close_fds(int *fds, uint32_t n)
+{
+    uint32_t i;
+    for (i = 0; fds && i < n; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+}
+
 static void pending_free(vrpc_pending *p)
 {
     if (!p)
         return;
     pthread_cond_destroy(&p->cond);
+    close_fds(p->fds, p->nfds);
+    vrpc_free(p->fds);
     vrpc_free(p->buf);
     vrpc_free(p->err);
     vrpc_free(p);
@@ -243,6 +254,8 @@ static void hand_on(vrpc_conn *c)
             return;
         }
     }
+    /* LOOP: nobody reads now; an application's event loop takes over. */
+    vrpc_loop_role_free_locked(c);
 }
 
 static void release_io(vrpc_conn *c)
@@ -270,14 +283,23 @@ static void close_transport(vrpc_conn *c)
     }
 }
 
+static void outmsg_free(vrpc_outmsg *m)
+{
+    if (!m->data_inline)
+        vrpc_free(m->data);
+    if (m->fds) {
+        close_fds(m->fds + m->fds_sent, m->nfds - m->fds_sent);
+        vrpc_free(m->fds);
+    }
+    vrpc_free(m);
+}
+
 static void free_outq(vrpc_conn *c)
 {
     vrpc_outmsg *m = c->out_head, *n;
     for (; m; m = n) {
         n = m->next;
-        if (!m->data_inline)
-            vrpc_free(m->data);
-        vrpc_free(m);
+        outmsg_free(m);
     }
     c->out_head = c->out_tail = NULL;
     c->out_bytes = 0;
@@ -304,9 +326,22 @@ void vrpc_conn_fail_locked(vrpc_conn *c, int code, vrpc_error *e)
         pending_complete(p);
     }
     c->pending.count = 0;
+    if (c->fd_target) {
+        vrpc_pending *p = c->fd_target;
+        c->fd_target = NULL;
+        p->rc = code;
+        pending_complete(p);
+    }
+    close_fds(c->rx_fds, c->rx_nfds);
+    c->rx_nfds = 0;
     free_outq(c);
     c->in_len = 0;
     c->skip_carriers = 0;
+    /* Waits that are not for a reply (streams, output space) learn it too. */
+    for (vrpc_pending *w = c->waiters_head; w; w = w->wnext)
+        pthread_cond_signal(&w->cond);
+    /* LOOP: the close reason; event loops and vrpc_conn_wait() learn it. */
+    vrpc_loop_failed_locked(c);
     if (c->polling)
         wake_owner(c); /* the owner closes the transport when poll() returns */
     else
@@ -344,6 +379,8 @@ int vrpc_conn_queue_locked(vrpc_conn *c, uint8_t *data, size_t len)
     enqueue(c, m);
     if (c->io_owner)
         wake_owner(c);
+    else
+        vrpc_loop_output_locked(c); /* LOOP: an event loop wants POLLOUT now */
     return 0;
 }
 
@@ -360,6 +397,24 @@ static int queue_pong(vrpc_conn *c)
     return 0;
 }
 
+/* Wake the threads waiting for the output queue to shrink to their limit. */
+static void wake_space_waiters(vrpc_conn *c)
+{
+    vrpc_pending **pp = &c->space_waiters;
+    while (*pp) {
+        vrpc_pending *w = *pp;
+        if (c->status || c->out_bytes <= w->space_limit) {
+            *pp = w->snext;
+            w->snext = NULL;
+            w->state = VRPC_PENDING_DONE;
+            if (w->waiting)
+                pthread_cond_signal(&w->cond);
+        } else {
+            pp = &w->snext;
+        }
+    }
+}
+
 /* Write queued packets, in order, until done or the socket is full. */
 static int flush_out(vrpc_conn *c)
 {
@@ -367,26 +422,40 @@ static int flush_out(vrpc_conn *c)
     while (c->out_head && c->tr) {
         vrpc_outmsg *m = c->out_head;
         vrpc_error *e = NULL;
-        ssize_t n = c->tr->ops->write(c->tr, m->data + m->off, m->len - m->off, &e);
-        if (n == VRPC_E_AGAIN)
-            return 0;
-        if (n < 0) {
-            if (n == VRPC_E_CLOSED)
-                vrpc_error_prefix(&e, "connection closed by the daemon");
-            vrpc_conn_fail_locked(c, (int)n, e);
-            return (int)n;
+        if (m->off < m->len) {
+            ssize_t n = c->tr->ops->write(c->tr, m->data + m->off, m->len - m->off, &e);
+            if (n == VRPC_E_AGAIN)
+                break;
+            if (n < 0) {
+                if (n == VRPC_E_CLOSED)
+                    vrpc_error_prefix(&e, "connection closed by the daemon");
+                vrpc_conn_fail_locked(c, (int)n, e);
+                return (int)n;
+            }
+            m->off += (size_t)n;
+            c->out_bytes -= (size_t)n;
         }
-        m->off += (size_t)n;
-        c->out_bytes -= (size_t)n;
-        if (m->off == m->len) {
-            c->out_head = m->next;
-            if (!c->out_head)
-                c->out_tail = NULL;
-            if (!m->data_inline)
-                vrpc_free(m->data);
-            vrpc_free(m);
+        /* FD PASSING: each descriptor with its own 1-byte carrier, after
+         * the whole message (as libvirt sends them). */
+        while (m->off == m->len && m->fds_sent < m->nfds) {
+            int r = c->tr->ops->send_fd(c->tr, m->fds[m->fds_sent], &e);
+            if (r == VRPC_E_AGAIN)
+                break;
+            if (r < 0) {
+                vrpc_conn_fail_locked(c, r, e);
+                return r;
+            }
+            close(m->fds[m->fds_sent]);
+            m->fds_sent++;
         }
+        if (m->off < m->len || m->fds_sent < m->nfds)
+            break;
+        c->out_head = m->next;
+        if (!c->out_head)
+            c->out_tail = NULL;
+        outmsg_free(m);
     }
+    wake_space_waiters(c);
     return 0;
 }
 
@@ -409,6 +478,12 @@ static int dispatch_reply(vrpc_conn *c, vrpc_packet *pkt, bool whole, bool *stol
     vrpc_pending *p = pmap_get(&c->pending, h->serial);
     vrpc_error *e = NULL;
 
+    /* STREAMS: libvirtd answers a failed STREAM_HOLE packet with a REPLY
+     * carrying the stream's serial; it is the stream's error. */
+    if (!p && h->type == VRPC_MSG_REPLY && h->status == VRPC_MSG_ERROR &&
+        vrpc_stream_take_reply_error_locked(c, h->prog, h->vers, h->serial, pkt->payload,
+                                            pkt->payload_len))
+        return 0;
     if (!p || p->proc->program != h->prog || p->proc->version != h->vers)
         return fail_proto(c, RPC_ERR("no call waiting for reply with prog 0x%x vers %u serial "
                                      "%u (proc %d)",
@@ -422,10 +497,14 @@ static int dispatch_reply(vrpc_conn *c, vrpc_packet *pkt, bool whole, bool *stol
             pending_complete(p);
             return fail_proto(c, e);
         }
-        /* FD PASSING HOOK: the nfds descriptors arrive with the 1-byte
-         * carriers that follow this packet. Until calls can return
-         * descriptors, the carriers are skipped and the fds closed. */
-        c->skip_carriers += nfds;
+        /* FD PASSING: the nfds descriptors arrive with the 1-byte carriers
+         * that follow this packet; the call completes once they are in. */
+        if (nfds) {
+            p->fds = vrpc_malloc(nfds * sizeof(int));
+            p->fds_want = nfds;
+            c->skip_carriers += nfds;
+            c->fd_target = p;
+        }
     }
 
     if (h->proc != p->proc->number) {
@@ -458,7 +537,8 @@ static int dispatch_reply(vrpc_conn *c, vrpc_packet *pkt, bool whole, bool *stol
         p->err = RPC_ERR("the reply to %s (serial %u) has unexpected status %d", p->proc->name,
                          p->serial, h->status);
     }
-    pending_complete(p);
+    if (c->fd_target != p)
+        pending_complete(p);
     return 0;
 }
 
@@ -518,6 +598,34 @@ static int dispatch(vrpc_conn *c, vrpc_packet *pkt, bool whole, bool *stolen)
     }
 }
 
+/*
+ * n carrier bytes were read: each brought one descriptor (in rx_fds, in
+ * arrival order); give them to the reply waiting for them, or close them.
+ */
+static int take_carriers(vrpc_conn *c, uint32_t n)
+{
+    vrpc_pending *p = c->fd_target;
+    while (n--) {
+        int fd;
+        if (c->rx_nfds == 0)
+            return fail_proto(c, RPC_ERR("the daemon sent a file descriptor carrier byte without "
+                                         "a descriptor"));
+        fd = c->rx_fds[0];
+        c->rx_nfds--;
+        memmove(c->rx_fds, c->rx_fds + 1, c->rx_nfds * sizeof(int));
+        if (p && p->fds && p->nfds < p->fds_want)
+            p->fds[p->nfds++] = fd;
+        else
+            close(fd);
+    }
+    if (p && !p->fds && p->rc == 0) {
+        p->rc = VRPC_E_NOMEM;
+        p->err = vrpc_error_new(VRPC_ERR_NO_MEMORY, VRPC_FROM_RPC,
+                                "out of memory receiving the descriptors of %s", p->proc->name);
+    }
+    return 0;
+}
+
 /* Dispatch every complete packet in the input buffer. */
 static int process_input(vrpc_conn *c)
 {
@@ -533,10 +641,17 @@ static int process_input(vrpc_conn *c)
             size_t k = c->in_len - off;
             if (k > c->skip_carriers)
                 k = c->skip_carriers;
+            if (take_carriers(c, (uint32_t)k))
+                return c->status;
             off += k;
             c->skip_carriers -= (uint32_t)k;
             if (c->skip_carriers)
                 break;
+            if (c->fd_target) {
+                vrpc_pending *p = c->fd_target;
+                c->fd_target = NULL;
+                pending_complete(p);
+            }
         }
         rc = vrpc_msg_parse(c->in + off, c->in_len - off, &pkt, NULL, &e);
         if (rc == VRPC_E_AGAIN)
@@ -600,9 +715,10 @@ static int read_input(vrpc_conn *c, bool drain)
 {
     int rounds = drain ? 64 : 1;
 
-    while (rounds-- > 0 && c->tr && c->status == 0) {
+    while (rounds-- > 0 && c->tr && c->status == 0 && vrpc_conn_input_wanted_locked(c)) {
         int fds[VRPC_MSG_FDS_MAX];
         size_t nfds = 0, i;
+        bool overflow = false;
         vrpc_error *e = NULL;
         ssize_t n;
         int rc;
@@ -615,9 +731,20 @@ static int read_input(vrpc_conn *c, bool drain)
         }
         n = c->tr->ops->read(c->tr, c->in + c->in_len, c->in_cap - c->in_len, fds, &nfds,
                              VRPC_MSG_FDS_MAX, &e);
-        /* FD PASSING HOOK: received descriptors are not delivered yet. */
-        for (i = 0; i < nfds; i++)
-            close(fds[i]);
+        /* FD PASSING: descriptors wait in rx_fds for their carrier bytes. */
+        for (i = 0; i < nfds; i++) {
+            if (c->rx_nfds < sizeof(c->rx_fds) / sizeof(c->rx_fds[0])) {
+                c->rx_fds[c->rx_nfds++] = fds[i];
+            } else {
+                close(fds[i]);
+                overflow = true;
+            }
+        }
+        if (overflow) {
+            vrpc_free(e);
+            return fail_proto(c, RPC_ERR("the daemon sent more file descriptors than replies "
+                                         "announced"));
+        }
         if (n == VRPC_E_AGAIN)
             return 0;
         if (n < 0) {
@@ -636,9 +763,13 @@ static int read_input(vrpc_conn *c, bool drain)
             return VRPC_E_CLOSED;
         }
         c->in_len += (size_t)n;
+        vrpc_ka_rx_locked(c); /* KEEPALIVE: the daemon is alive */
         rc = process_input(c);
         if (rc)
             return rc;
+        if (c->rx_nfds > c->skip_carriers)
+            return fail_proto(c, RPC_ERR("the daemon sent a file descriptor without a reply "
+                                         "announcing it"));
         if (!drain && c->tr && c->tr->ops->pending && c->tr->ops->pending(c->tr))
             rounds = 1;
     }
@@ -676,12 +807,13 @@ static int io_loop(vrpc_conn *c, vrpc_pending *p, int64_t deadline)
         struct pollfd pfd[2];
         short want;
         int n, timeout = -1, saved;
+        int64_t ka;
 
         if (c->out_head && c->out_dirty) {
             flush_out(c);
             continue;
         }
-        if (c->tr->ops->pending && c->tr->ops->pending(c->tr)) {
+        if (c->tr->ops->pending && c->tr->ops->pending(c->tr) && vrpc_conn_input_wanted_locked(c)) {
             read_input(c, false);
             continue;
         }
@@ -691,7 +823,22 @@ static int io_loop(vrpc_conn *c, vrpc_pending *p, int64_t deadline)
                 return VRPC_E_TIMEOUT;
             timeout = left > 1000000 ? 1000000 : (int)left;
         }
-        want = POLLIN;
+        /* KEEPALIVE: send a PING or give up on a silent daemon, and wake up
+         * in time for the next deadline. */
+        vrpc_ka_tick_locked(c);
+        if (c->status)
+            break;
+        if (c->out_head && c->out_dirty)
+            continue;
+        ka = vrpc_ka_deadline_locked(c);
+        if (ka != INT64_MAX) {
+            int64_t left = (ka - vrpc_mono_us() + 999) / 1000;
+            if (left < 0)
+                left = 0;
+            if (timeout < 0 || left < timeout)
+                timeout = (int)(left > 1000000 ? 1000000 : left);
+        }
+        want = vrpc_conn_input_wanted_locked(c) ? POLLIN : 0;
         if (c->out_head)
             want |= POLLOUT;
         if (c->tr->ops->events)
@@ -737,8 +884,17 @@ static int io_loop(vrpc_conn *c, vrpc_pending *p, int64_t deadline)
             flush_out(c);
         if (c->status)
             break;
-        if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
-            read_input(c, false);
+        if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            if (!(want & POLLIN) && (pfd[0].revents & (POLLHUP | POLLERR))) {
+                /* The peer is gone while input is paused: read what is left
+                 * (bounded by the socket buffers) to learn why. */
+                c->rx_full_override = true;
+                read_input(c, true);
+                c->rx_full_override = false;
+            } else {
+                read_input(c, false);
+            }
+        }
     }
     return 0;
 }
@@ -791,7 +947,8 @@ static int wait_done(vrpc_conn *c, vrpc_pending *p, int64_t deadline)
  * Consume p (done) and produce the caller's result. Lock held on entry,
  * released on return. The reply is decoded outside the lock.
  */
-static int collect(vrpc_conn *c, vrpc_pending *p, void **ret, vrpc_error **err)
+static int collect(vrpc_conn *c, vrpc_pending *p, void **ret, int **fds, size_t *nfds,
+                   vrpc_error **err)
 {
     static const uint8_t no_bytes[4];
     const vrpc_proc *proc = p->proc;
@@ -818,6 +975,13 @@ static int collect(vrpc_conn *c, vrpc_pending *p, void **ret, vrpc_error **err)
                         "nothing",
                         proc->name, p->serial, p->len);
         }
+        if (rc == 0 && fds && p->nfds) {
+            /* FD PASSING: the caller owns the descriptors from now on. */
+            *fds = p->fds;
+            *nfds = p->nfds;
+            p->fds = NULL;
+            p->nfds = 0;
+        }
     } else if (rc == VRPC_E_REMOTE) {
         rc = vrpc_msg_decode_error(p->buf ? p->buf + p->off : no_bytes, p->len, &e);
     } else {
@@ -834,12 +998,55 @@ static int collect(vrpc_conn *c, vrpc_pending *p, void **ret, vrpc_error **err)
 
 /* ---- public API: calls ---- */
 
-static int send_call(vrpc_conn *c, const vrpc_proc *proc, const void *args, bool force,
-                     vrpc_pending **out, vrpc_error **err)
+/* A CALL_WITH_FDS packet: the header, the descriptor count, the arguments. */
+static int build_call_fds(vrpc_buf *b, const vrpc_proc *proc, const void *args, uint32_t nfds)
+{
+    vrpc_msg_header h = {proc->program, proc->version, proc->number, VRPC_MSG_CALL_WITH_FDS, 0,
+                         VRPC_MSG_OK};
+    int rc = vrpc_msg_build(b, &h, NULL, NULL);
+    if (rc == 0)
+        rc = vrpc_buf_put_u32(b, nfds);
+    if (rc == 0 && proc->args)
+        rc = vrpc_xdr_encode(proc->args, args, b);
+    if (rc == 0 && b->len > VRPC_MSG_PACKET_MAX)
+        rc = VRPC_E_TOO_BIG;
+    if (rc == 0)
+        vrpc_put_u32(b->data, (uint32_t)b->len);
+    return rc;
+}
+
+/* Close-on-exec duplicates of the caller's descriptors, for the output queue. */
+static int dup_fds(const int *fds, size_t n, int **out, vrpc_error **err)
+{
+    size_t i;
+    int *d = vrpc_malloc(n * sizeof(int));
+    if (!d) {
+        vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_RPC, "out of memory");
+        return VRPC_E_NOMEM;
+    }
+    for (i = 0; i < n; i++) {
+        d[i] = fds[i] < 0 ? -1 : fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
+        if (d[i] < 0) {
+            int e = fds[i] < 0 ? EBADF : errno;
+            close_fds(d, (uint32_t)i);
+            vrpc_free(d);
+            vrpc_error_set_errno(err, VRPC_ERR_SYSTEM_ERROR, VRPC_FROM_RPC, e,
+                                 "cannot duplicate file descriptor %d to pass it", fds[i]);
+            return e == EBADF ? VRPC_E_INVALID : VRPC_E_IO;
+        }
+    }
+    *out = d;
+    return 0;
+}
+
+static int send_call(vrpc_conn *c, const vrpc_proc *proc, const void *args, const vrpc_call_opts *o,
+                     bool force, vrpc_pending **out, vrpc_error **err)
 {
     vrpc_buf b = {0};
     vrpc_outmsg *m;
     vrpc_pending *p;
+    int *dfds = NULL;
+    size_t nfds = o ? o->nfds : 0;
     int rc;
 
     if (!c || !proc || !out) {
@@ -854,12 +1061,23 @@ static int send_call(vrpc_conn *c, const vrpc_proc *proc, const void *args, bool
                        proc->args->name ? proc->args->name : "struct");
         return VRPC_E_INVALID;
     }
-    rc = vrpc_msg_build_call(&b, proc, 0, args);
+    if (nfds > VRPC_MSG_FDS_MAX || (nfds && !o->fds)) {
+        vrpc_error_set(err, VRPC_ERR_INVALID_ARG, VRPC_FROM_RPC,
+                       "%s: %zu file descriptors (at most %u per call)", proc->name, nfds,
+                       VRPC_MSG_FDS_MAX);
+        return VRPC_E_INVALID;
+    }
+    rc = nfds ? build_call_fds(&b, proc, args, (uint32_t)nfds)
+              : vrpc_msg_build_call(&b, proc, 0, args);
     if (rc) {
         vrpc_buf_reset(&b);
         vrpc_error_set(err, rc == VRPC_E_NOMEM ? VRPC_ERR_NO_MEMORY : VRPC_ERR_INVALID_ARG,
                        VRPC_FROM_RPC, "cannot encode the arguments of %s: %s", proc->name,
                        vrpc_strerror(rc));
+        return rc;
+    }
+    if (nfds && (rc = dup_fds(o->fds, nfds, &dfds, err)) != 0) {
+        vrpc_buf_reset(&b);
         return rc;
     }
     m = vrpc_calloc(1, sizeof(*m));
@@ -868,12 +1086,16 @@ static int send_call(vrpc_conn *c, const vrpc_proc *proc, const void *args, bool
         vrpc_free(m);
         vrpc_free(p);
         vrpc_buf_reset(&b);
+        close_fds(dfds, (uint32_t)nfds);
+        vrpc_free(dfds);
         vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_RPC, "out of memory sending %s",
                        proc->name);
         return VRPC_E_NOMEM;
     }
     m->data = b.data;
     m->len = b.len;
+    m->fds = dfds;
+    m->nfds = (uint32_t)nfds;
     p->proc = proc;
 
     if (pthread_cond_init(&p->cond, &c->condattr)) {
@@ -893,6 +1115,13 @@ static int send_call(vrpc_conn *c, const vrpc_proc *proc, const void *args, bool
             *err = vrpc_error_dup(c->fatal, NULL);
         goto fail;
     }
+    if (nfds && (!c->tr || !c->tr->ops->send_fd)) {
+        rc = VRPC_E_UNSUPPORTED;
+        vrpc_error_set(err, VRPC_ERR_ARGUMENT_UNSUPPORTED, VRPC_FROM_RPC,
+                       "%s: sending file descriptors is not supported on this socket (%s)",
+                       proc->name, c->tr ? c->tr->ops->name : "closed");
+        goto fail;
+    }
     if (!force && c->out_head && c->out_bytes + m->len > VRPC_CONN_OUT_MAX) {
         rc = VRPC_E_AGAIN;
         vrpc_error_set(err, VRPC_ERR_OPERATION_FAILED, VRPC_FROM_RPC,
@@ -907,6 +1136,10 @@ static int send_call(vrpc_conn *c, const vrpc_proc *proc, const void *args, bool
         rc = VRPC_E_NOMEM;
         vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_RPC, "out of memory sending %s",
                        proc->name);
+        goto fail;
+    }
+    if (o && o->bind && (rc = o->bind(c, p->serial, o->bind_opaque, err)) != 0) {
+        pmap_del(&c->pending, p);
         goto fail;
     }
     vrpc_msg_set_serial(m->data, p->serial);
@@ -932,23 +1165,33 @@ fail:
     p = NULL;
 fail_nolock:
     vrpc_free(p);
-    vrpc_free(m->data);
-    vrpc_free(m);
+    outmsg_free(m);
     return rc;
 }
 
 int vrpc_call_send(vrpc_conn *c, const vrpc_proc *proc, const void *args, vrpc_pending **out)
 {
-    return send_call(c, proc, args, false, out, NULL);
+    return send_call(c, proc, args, NULL, false, out, NULL);
 }
 
-static int wait_common(vrpc_conn *c, vrpc_pending *p, void **ret, vrpc_error **err, int timeout_ms)
+int vrpc_conn_send_opts(vrpc_conn *c, const vrpc_proc *proc, const void *args,
+                        const vrpc_call_opts *o, bool force, vrpc_pending **out, vrpc_error **err)
+{
+    return send_call(c, proc, args, o, force, out, err);
+}
+
+static int wait_common(vrpc_conn *c, vrpc_pending *p, void **ret, int **fds, size_t *nfds,
+                       vrpc_error **err, int timeout_ms)
 {
     int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
     int rc;
 
     if (ret)
         *ret = NULL;
+    if (fds)
+        *fds = NULL;
+    if (nfds)
+        *nfds = 0;
     if (!c || !p) {
         vrpc_error_set(err, VRPC_ERR_INVALID_ARG, VRPC_FROM_RPC,
                        "vrpc_call_wait: connection and pending call are required");
@@ -967,12 +1210,18 @@ static int wait_common(vrpc_conn *c, vrpc_pending *p, void **ret, vrpc_error **e
         pthread_mutex_unlock(&c->lock);
         return rc;
     }
-    return collect(c, p, ret, err);
+    return collect(c, p, ret, fds, nfds, err);
 }
 
 int vrpc_call_wait(vrpc_conn *c, vrpc_pending *p, void **ret, vrpc_error **err)
 {
-    return wait_common(c, p, ret, err, -1);
+    return wait_common(c, p, ret, NULL, NULL, err, -1);
+}
+
+int vrpc_conn_wait_fds(vrpc_conn *c, vrpc_pending *p, void **ret, int **fds, size_t *nfds,
+                       vrpc_error **err, int timeout_ms)
+{
+    return wait_common(c, p, ret, fds, nfds, err, timeout_ms);
 }
 
 int vrpc_call_poll(vrpc_conn *c, vrpc_pending *p, void **ret, vrpc_error **err)

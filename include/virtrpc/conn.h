@@ -129,6 +129,24 @@ VRPC_EXPORT void vrpc_call_discard(vrpc_conn *c, vrpc_pending *p);
 VRPC_EXPORT int vrpc_call(vrpc_conn *c, const vrpc_proc *proc, const void *args, void **ret,
                           vrpc_error **err);
 
+/*
+ * FILE-DESCRIPTOR PASSING (Unix sockets only): a blocking call that sends
+ * n_in descriptors with the call (CALL_WITH_FDS; they are duplicated, the
+ * caller keeps and closes its own) and receives the descriptors of a
+ * REPLY_WITH_FDS: *out_fds (release with vrpc_free()) holds *n_out
+ * close-on-exec descriptors that the caller owns and must close. out_fds
+ * and n_out may both be NULL (received descriptors are then closed). On any
+ * error no received descriptor is left open and *out_fds is NULL. The
+ * procedures that use descriptors: domain_open_graphics (1 in),
+ * domain_open_graphics_fd (1 out), domain_create_with_files and
+ * domain_create_xml_with_files (in), domain_fd_associate (in),
+ * qemu_domain_monitor_command_with_files (in and out), lxc_domain_open_namespace
+ * (out). Other transports fail with VRPC_E_UNSUPPORTED before sending.
+ */
+VRPC_EXPORT int vrpc_call_fds(vrpc_conn *c, const vrpc_proc *proc, const void *args,
+                              const int *in_fds, size_t n_in, void **ret, int **out_fds,
+                              size_t *n_out, vrpc_error **err);
+
 /* The serial a pending call was sent with. */
 VRPC_EXPORT uint32_t vrpc_pending_serial(const vrpc_pending *p);
 

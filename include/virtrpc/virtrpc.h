@@ -8,5 +8,6 @@
 #include <virtrpc/consts.h>
 #include <virtrpc/protocol.h>
 #include <virtrpc/simple.h>
+#include <virtrpc/stream.h>
 
 #endif
