@@ -805,7 +805,7 @@ static int io_loop(vrpc_conn *c, vrpc_pending *p, int64_t deadline)
 {
     while (p->state != VRPC_PENDING_DONE && c->status == 0) {
         struct pollfd pfd[2];
-        short want;
+        short want, asked;
         int n, timeout = -1, saved;
         int64_t ka;
 
@@ -841,6 +841,7 @@ static int io_loop(vrpc_conn *c, vrpc_pending *p, int64_t deadline)
         want = vrpc_conn_input_wanted_locked(c) ? POLLIN : 0;
         if (c->out_head)
             want |= POLLOUT;
+        asked = want;
         if (c->tr->ops->events)
             want = c->tr->ops->events(c->tr, want);
         pfd[0].fd = c->tr->ops->fd(c->tr);
@@ -880,6 +881,11 @@ static int io_loop(vrpc_conn *c, vrpc_pending *p, int64_t deadline)
                                                  c->tr->peer));
             break;
         }
+        /* A transport that remaps the directions (TLS: a read that must
+         * write first, a write that must read) progresses on either: retry
+         * what the core asked for. */
+        if (c->tr->ops->events && (pfd[0].revents & (POLLIN | POLLOUT)))
+            pfd[0].revents |= asked;
         if ((pfd[0].revents & (POLLOUT | POLLERR | POLLHUP)) && c->out_head)
             flush_out(c);
         if (c->status)
@@ -1245,7 +1251,7 @@ int vrpc_call_poll(vrpc_conn *c, vrpc_pending *p, void **ret, vrpc_error **err)
         pthread_mutex_unlock(&c->lock);
         return VRPC_E_AGAIN;
     }
-    return collect(c, p, ret, err);
+    return collect(c, p, ret, NULL, NULL, err);
 }
 
 void vrpc_call_discard(vrpc_conn *c, vrpc_pending *p)
@@ -1274,10 +1280,34 @@ int vrpc_conn_call_timeout(vrpc_conn *c, const vrpc_proc *proc, const void *args
 
     if (ret)
         *ret = NULL;
-    rc = send_call(c, proc, args, true, &p, err);
+    rc = send_call(c, proc, args, NULL, true, &p, err);
     if (rc)
         return rc;
-    return wait_common(c, p, ret, err, timeout_ms);
+    return wait_common(c, p, ret, NULL, NULL, err, timeout_ms);
+}
+
+int vrpc_call_fds(vrpc_conn *c, const vrpc_proc *proc, const void *args, const int *in_fds,
+                  size_t n_in, void **ret, int **out_fds, size_t *n_out, vrpc_error **err)
+{
+    vrpc_call_opts o = {.fds = in_fds, .nfds = n_in};
+    vrpc_pending *p;
+    int rc;
+
+    if (ret)
+        *ret = NULL;
+    if (out_fds)
+        *out_fds = NULL;
+    if (n_out)
+        *n_out = 0;
+    if ((out_fds == NULL) != (n_out == NULL)) {
+        vrpc_error_set(err, VRPC_ERR_INVALID_ARG, VRPC_FROM_RPC,
+                       "vrpc_call_fds: out_fds and n_out go together");
+        return VRPC_E_INVALID;
+    }
+    rc = send_call(c, proc, args, &o, true, &p, err);
+    if (rc)
+        return rc;
+    return wait_common(c, p, ret, out_fds, n_out, err, -1);
 }
 
 uint32_t vrpc_pending_serial(const vrpc_pending *p)
@@ -1301,6 +1331,97 @@ int vrpc_conn_process(vrpc_conn *c)
     users_leave(c);
     pthread_mutex_unlock(&c->lock);
     return rc;
+}
+
+/* ---- waits that are not for a reply (streams) ---- */
+
+int64_t vrpc_conn_now_ms(void)
+{
+    return now_ms();
+}
+
+void vrpc_conn_enter_locked(vrpc_conn *c)
+{
+    c->users++;
+}
+
+void vrpc_conn_leave_locked(vrpc_conn *c)
+{
+    users_leave(c);
+}
+
+int vrpc_conn_waiter_init(vrpc_conn *c, vrpc_pending *w)
+{
+    memset(w, 0, sizeof(*w));
+    w->state = VRPC_PENDING_SENT;
+    return pthread_cond_init(&w->cond, &c->condattr) ? VRPC_E_NOMEM : 0;
+}
+
+void vrpc_conn_waiter_fini(vrpc_pending *w)
+{
+    pthread_cond_destroy(&w->cond);
+}
+
+int vrpc_conn_wait_locked(vrpc_conn *c, vrpc_pending *w, int64_t deadline)
+{
+    return wait_done(c, w, deadline);
+}
+
+void vrpc_conn_waiter_wake_locked(vrpc_conn *c, vrpc_pending *w)
+{
+    (void)c;
+    w->state = VRPC_PENDING_DONE;
+    if (w->waiting)
+        pthread_cond_signal(&w->cond);
+}
+
+int vrpc_conn_wait_space_locked(vrpc_conn *c, size_t limit, int64_t deadline)
+{
+    vrpc_pending w, **pp;
+    int rc;
+
+    if (c->status || c->out_bytes <= limit)
+        return 0;
+    if (vrpc_conn_waiter_init(c, &w))
+        return VRPC_E_NOMEM;
+    w.space_limit = limit;
+    w.snext = c->space_waiters;
+    c->space_waiters = &w;
+    vrpc_conn_kick_locked(c);
+    rc = wait_done(c, &w, deadline);
+    for (pp = &c->space_waiters; *pp; pp = &(*pp)->snext) {
+        if (*pp == &w) {
+            *pp = w.snext;
+            break;
+        }
+    }
+    vrpc_conn_waiter_fini(&w);
+    return rc;
+}
+
+void vrpc_conn_kick_locked(vrpc_conn *c)
+{
+    if (c->status)
+        return;
+    if (c->io_owner) {
+        wake_owner(c);
+    } else if (c->out_head) {
+        c->io_owner = true;
+        flush_out(c);
+        release_io(c);
+    }
+}
+
+void vrpc_conn_wake_locked(vrpc_conn *c)
+{
+    if (c->io_owner)
+        wake_owner(c);
+}
+
+bool vrpc_conn_input_wanted_locked(const vrpc_conn *c)
+{
+    return c->rx_full == 0 || c->rx_full_override || c->rx_waiters > 0 ||
+           c->pending.count > 0 || c->fd_target != NULL;
 }
 
 /* ---- creation, accessors, close ---- */
@@ -1432,6 +1553,8 @@ void vrpc_conn_close(vrpc_conn *c)
     /* Threads still inside (a user error, but survivable) leave first. */
     while (c->users > 0)
         pthread_cond_wait(&c->idle, &c->lock);
+    /* Streams the application has not freed yet stay valid, detached. */
+    vrpc_stream_conn_closed_locked(c);
     pthread_mutex_unlock(&c->lock);
 
     close_transport(c);
