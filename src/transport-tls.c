@@ -542,8 +542,6 @@ typedef struct tls_transport {
     vrpc_transport *inner;
     gnutls_session_t session;
     tls_creds creds;
-    bool established;  /* handshake done: a close_notify may be sent at close */
-    bool failed;       /* a fatal error happened: no close_notify */
     bool rd_blocked;   /* the last record read returned GNUTLS_E_AGAIN ... */
     bool rd_needs_out; /* ... and GnuTLS was writing */
     bool wr_blocked;   /* the same for the last record write */
@@ -637,16 +635,10 @@ static ssize_t tls_read(vrpc_transport *tr, void *buf, size_t len, int *fds, siz
         t->rd_needs_out = gnutls_record_get_direction(t->session) == 1;
         return VRPC_E_AGAIN;
     }
-    if (t->io_rc) {
-        t->failed = true;
+    if (t->io_rc)
         return take_io_error(t, err);
-    }
-    if (n == GNUTLS_E_PREMATURE_TERMINATION) {
-        /* The peer closed the socket without a close_notify: end of stream. */
-        t->failed = true;
-        return 0;
-    }
-    t->failed = true;
+    if (n == GNUTLS_E_PREMATURE_TERMINATION)
+        return 0; /* the peer closed the socket without a close_notify: end of stream */
     TLS_ERR(err, VRPC_ERR_SYSTEM_ERROR, "TLS read from %s: %s", tr->peer, gnutls_strerror((int)n));
     return VRPC_E_IO;
 }
@@ -670,7 +662,6 @@ static ssize_t tls_write(vrpc_transport *tr, const void *buf, size_t len, vrpc_e
         t->wr_needs_in = gnutls_record_get_direction(t->session) == 0;
         return VRPC_E_AGAIN;
     }
-    t->failed = true;
     if (t->io_rc)
         return take_io_error(t, err);
     TLS_ERR(err, VRPC_ERR_SYSTEM_ERROR, "TLS write to %s: %s", tr->peer, gnutls_strerror((int)n));
@@ -712,12 +703,11 @@ static void tls_close(vrpc_transport *tr)
     tls_transport *t = (tls_transport *)tr;
     if (!t)
         return;
-    if (t->session) {
-        /* One non-blocking try at a close_notify; nothing waits for it. */
-        if (t->established && !t->failed)
-            (void)gnutls_bye(t->session, GNUTLS_SHUT_WR);
+    /* No close_notify (libvirt's client sends none either): the core has
+     * said CONNECT_CLOSE, and a forked child closing its copy of the
+     * connection must not write into the parent's TLS stream. */
+    if (t->session)
         gnutls_deinit(t->session);
-    }
     clear_io_error(t);
     creds_free(&t->creds);
     if (t->inner)
@@ -1066,7 +1056,6 @@ int vrpc_transport_tls_connect(const vrpc_tls_params *p, vrpc_transport **out, v
     rc = handshake(t, deadline, timeout, err);
     if (rc)
         goto fail;
-    t->established = true;
     if (p->verify) {
         rc = check_server_cert(t, p->host, err);
         if (rc)
@@ -1079,7 +1068,6 @@ int vrpc_transport_tls_connect(const vrpc_tls_params *p, vrpc_transport **out, v
     *out = &t->base;
     return 0;
 fail:
-    t->failed = true;
     tls_close(&t->base);
     return rc;
 }
