@@ -9,6 +9,7 @@
  * fit the procedure's arguments).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -17,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 #include <wchar.h>
 
 #include <virtrpc/virtrpc.h>
@@ -36,7 +39,10 @@ static void usage(FILE *f)
                "Options:\n"
                "  -c, --connect URI   the daemon to talk to (default: $LIBVIRT_DEFAULT_URI,\n"
                "                      else the local daemon); for --admin an admin URI such as\n"
-               "                      libvirtd:///system or virtqemud:///system?socket=PATH\n"
+               "                      libvirtd:///system or virtqemud:///system?socket=PATH;\n"
+               "                      SASL credentials come from libvirt's auth file\n"
+               "                      (authfile=PATH, $LIBVIRT_AUTH_FILE), else are asked\n"
+               "                      on the terminal\n"
                "  -r, --readonly      open a read-only connection\n"
                "      --admin         talk to the daemon's admin program (automatic for\n"
                "                      `call admin_...`)\n"
@@ -87,14 +93,133 @@ static int report(int rc, vrpc_error *e)
     return EXIT_FAIL;
 }
 
+/* ---- opening: credentials on the terminal, one-line failures ---- */
+
+typedef struct tty_auth {
+    bool no_tty; /* credentials were needed but stdin is not a terminal */
+} tty_auth;
+
+/* Read one line from the terminal, without echo when secret; NULL on EOF. */
+static char *tty_read(FILE *tty, bool secret)
+{
+    struct termios old, quiet;
+    bool restore = false;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+
+    if (secret && tcgetattr(fileno(tty), &old) == 0) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        quiet.c_lflag |= ECHONL;
+        restore = tcsetattr(fileno(tty), TCSAFLUSH, &quiet) == 0;
+    }
+    n = getline(&line, &cap, tty);
+    if (restore)
+        tcsetattr(fileno(tty), TCSAFLUSH, &old);
+    if (n < 0) {
+        free(line);
+        return NULL;
+    }
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = 0;
+    return line;
+}
+
+/*
+ * The credentials callback: asks on /dev/tty when standard input is a
+ * terminal (names with echo, passwords without), as virsh does.
+ */
+static int tty_auth_cb(vrpc_auth_cred *creds, size_t n, void *userdata)
+{
+    tty_auth *ta = userdata;
+    FILE *tty;
+    size_t i;
+    int fd;
+
+    if (!isatty(STDIN_FILENO)) {
+        ta->no_tty = true;
+        return -1;
+    }
+    fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0 || !(tty = fdopen(fd, "r+"))) {
+        if (fd >= 0)
+            close(fd);
+        ta->no_tty = true;
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        bool secret =
+            creds[i].type == VRPC_CRED_PASSPHRASE || creds[i].type == VRPC_CRED_NOECHOPROMPT;
+        char *answer;
+        if (creds[i].challenge && creds[i].challenge[0])
+            fprintf(tty, "%s\n", creds[i].challenge);
+        fprintf(tty, "%s", creds[i].prompt ? creds[i].prompt : "Answer");
+        if (creds[i].defresult && creds[i].defresult[0] && !secret)
+            fprintf(tty, " [%s]", creds[i].defresult);
+        fprintf(tty, ": ");
+        fflush(tty);
+        answer = tty_read(tty, secret);
+        if (!answer) {
+            fclose(tty);
+            return -1;
+        }
+        if (answer[0] == 0 && creds[i].defresult) {
+            free(answer); /* the library uses the default */
+            continue;
+        }
+        creds[i].result = answer;
+        creds[i].resultlen = strlen(answer);
+    }
+    fclose(tty);
+    return 0;
+}
+
+/*
+ * A failed open, in one line: "virtrpc: <step>: <reason>" (the step from
+ * vrpc_open_failed_step; a local message's own "<step>: " is not
+ * repeated; line breaks, e.g. in ssh's stderr, become spaces). Frees e.
+ */
+static int report_open(int rc, vrpc_error *e, const tty_auth *ta)
+{
+    const char *step = vrpc_open_failed_step(rc, e);
+    const char *msg = e && e->message ? e->message : vrpc_strerror(rc);
+    size_t sl = strlen(step), i;
+    char *line;
+
+    if (ta && ta->no_tty) {
+        fprintf(stderr,
+                "virtrpc: authentication: the daemon asks for SASL credentials and standard "
+                "input is not a terminal: put them in an auth file (authfile=PATH in the URI, "
+                "or $LIBVIRT_AUTH_FILE)\n");
+        vrpc_free(e);
+        return EXIT_FAIL;
+    }
+    if (strncmp(msg, step, sl) == 0 && msg[sl] == ':' && msg[sl + 1] == ' ')
+        msg += sl + 2;
+    line = strdup(msg);
+    if (line) {
+        for (i = 0; line[i]; i++)
+            if (line[i] == '\n' || line[i] == '\r' || line[i] == '\t')
+                line[i] = ' ';
+        while (i > 0 && line[i - 1] == ' ')
+            line[--i] = 0;
+    }
+    fprintf(stderr, "virtrpc: %s: %s\n", step, line ? line : msg);
+    free(line);
+    vrpc_free(e);
+    return EXIT_FAIL;
+}
+
 static int open_conn(bool admin, vrpc_conn **c)
 {
     vrpc_error *e = NULL;
+    tty_auth ta = {false};
     unsigned int flags = opt_readonly ? VRPC_OPEN_READONLY : 0;
-    int rc =
-        admin ? vrpc_conn_open_admin(c, opt_uri, flags, &e) : vrpc_conn_open(c, opt_uri, flags, &e);
+    int rc = admin ? vrpc_conn_open_admin(c, opt_uri, flags, &e)
+                   : vrpc_conn_open_auth(c, opt_uri, flags, tty_auth_cb, &ta, &e);
     if (rc)
-        return report(rc, e);
+        return report_open(rc, e, &ta);
     return 0;
 }
 

@@ -37,6 +37,7 @@
 #include <virtrpc/protocol.h>
 
 #include "alloc.h"
+#include "auth.h"
 #include "conn-internal.h"
 #include "error.h"
 #include "stream-internal.h"
@@ -1605,30 +1606,21 @@ static int connect_transport(const vrpc_target *t, vrpc_transport **tr, vrpc_err
     }
 }
 
-static const char *auth_type_name(int32_t type)
-{
-    switch (type) {
-    case VRPC_AUTH_NONE:
-        return "none";
-    case VRPC_AUTH_SASL:
-        return "sasl";
-    case VRPC_AUTH_POLKIT:
-        return "polkit";
-    default:
-        return "unknown";
-    }
-}
-
 /*
- * AUTH_LIST, then the method: none is all we do today. SASL and polkit
- * are recognised and refused with VRPC_E_AUTH until they are implemented
- * (AUTH HOOK: call them from the switch at the end).
+ * AUTH_LIST, then the method, as libvirt's remoteAuthenticate(): an empty
+ * list (or a daemon without AUTH_LIST) means none; auth=sasl, sasl.MECH or
+ * polkit must be in the list (else libvirt's "requested authentication
+ * type ... rejected"); without auth= the daemon's first type, or none when
+ * it is offered at all (libvirtd only ever sends one).
+ * A daemon error is passed on exactly as sent, with VRPC_E_AUTH; a local
+ * one is tagged with the step "authentication" (vrpc_open_failed_step()).
  */
-static int remote_authenticate(vrpc_conn *c, const vrpc_target *t, vrpc_error **err)
+static int remote_authenticate(vrpc_conn *c, const vrpc_target *t, vrpc_auth_cb cb, void *userdata,
+                               vrpc_error **err)
 {
     vrpc_auth_list_ret *ret = NULL;
     vrpc_error *e = NULL;
-    int32_t chosen, wanted = -1;
+    int32_t chosen = VRPC_AUTH_NONE, wanted = -1;
     uint32_t i, n;
     int rc;
 
@@ -1639,41 +1631,32 @@ static int remote_authenticate(vrpc_conn *c, const vrpc_target *t, vrpc_error **
         return 0;
     }
     if (rc) {
-        /* A daemon error is passed on exactly as sent; local failures say the step. */
         if (rc != VRPC_E_REMOTE)
-            vrpc_error_prefix(&e, "auth: AUTH_LIST");
-        vrpc_error_move(err, &e);
-        return rc;
+            vrpc_error_prefix(&e, "AUTH_LIST");
+        goto out;
     }
     n = ret->types.n;
+    if (n == 0)
+        goto out;
     if (t->auth) {
         if (strcasecmp(t->auth, "sasl") == 0 || strncasecmp(t->auth, "sasl.", 5) == 0)
             wanted = VRPC_AUTH_SASL;
         else if (strcasecmp(t->auth, "polkit") == 0)
             wanted = VRPC_AUTH_POLKIT;
         else {
-            vrpc_error_set(err, VRPC_ERR_AUTH_FAILED, VRPC_FROM_REMOTE,
-                           "auth: unknown authentication type '%s' (expected sasl, sasl.MECH or "
-                           "polkit)",
-                           t->auth);
-            vrpc_free(ret);
-            return VRPC_E_AUTH;
+            vrpc_error_set(&e, VRPC_ERR_AUTH_FAILED, VRPC_FROM_REMOTE,
+                           "authentication failed: unknown authentication type %s", t->auth);
+            rc = VRPC_E_AUTH;
+            goto out;
         }
-    }
-    if (n == 0) {
-        vrpc_free(ret);
-        return 0;
-    }
-    if (wanted >= 0) {
         for (i = 0; i < n && ret->types.items[i] != wanted; i++)
             ;
         if (i == n) {
-            vrpc_error_set(err, VRPC_ERR_AUTH_FAILED, VRPC_FROM_REMOTE,
-                           "auth: requested authentication type %s rejected (the daemon offers "
-                           "%s%s)",
-                           t->auth, auth_type_name(ret->types.items[0]), n > 1 ? ", ..." : "");
-            vrpc_free(ret);
-            return VRPC_E_AUTH;
+            vrpc_error_set(&e, VRPC_ERR_AUTH_FAILED, VRPC_FROM_REMOTE,
+                           "authentication failed: requested authentication type %s rejected",
+                           t->auth);
+            rc = VRPC_E_AUTH;
+            goto out;
         }
         chosen = wanted;
     } else {
@@ -1682,22 +1665,39 @@ static int remote_authenticate(vrpc_conn *c, const vrpc_target *t, vrpc_error **
             if (ret->types.items[i] == VRPC_AUTH_NONE)
                 chosen = VRPC_AUTH_NONE;
     }
-    vrpc_free(ret);
 
     switch (chosen) {
     case VRPC_AUTH_NONE:
-        return 0;
+        break;
     case VRPC_AUTH_SASL:
+        rc = vrpc_sasl_authenticate(
+            c, t, t->auth && strncasecmp(t->auth, "sasl.", 5) == 0 ? t->auth + 5 : NULL, cb,
+            userdata, &e);
+        break;
     case VRPC_AUTH_POLKIT:
-        vrpc_error_set(err, VRPC_ERR_AUTH_UNAVAILABLE, VRPC_FROM_REMOTE,
-                       "auth: authentication method %s is not supported yet (socket %s)",
-                       auth_type_name(chosen), c->socket_path ? c->socket_path : "?");
-        return VRPC_E_AUTH;
+        rc = vrpc_polkit_authenticate(c, &e);
+        break;
     default:
-        vrpc_error_set(err, VRPC_ERR_AUTH_FAILED, VRPC_FROM_REMOTE,
-                       "auth: the daemon asks for unknown authentication type %d", chosen);
-        return VRPC_E_AUTH;
+        vrpc_error_set(&e, VRPC_ERR_AUTH_FAILED, VRPC_FROM_REMOTE,
+                       "authentication failed: unsupported authentication type %d", chosen);
+        rc = VRPC_E_AUTH;
+        break;
     }
+
+out:
+    vrpc_free(ret);
+    if (rc == VRPC_E_REMOTE) {
+        rc = VRPC_E_AUTH; /* the daemon's error, untouched */
+    } else if (rc && e) {
+        /* libvirt's own messages stay as they are; ours name the step. */
+        const char *m = e->message ? e->message : "";
+        if (strncmp(m, "authentication", 14) != 0 && strncmp(m, "internal error: ", 16) != 0 &&
+            strncmp(m, "configuration file syntax error: ", 33) != 0)
+            vrpc_error_prefix(&e, "authentication");
+        vrpc_error_set_step(&e, "authentication");
+    }
+    vrpc_error_move(err, &e);
+    return rc;
 }
 
 static int open_common(const vrpc_target *t, vrpc_conn **cp, vrpc_error **err)
@@ -1711,14 +1711,17 @@ static int open_common(const vrpc_target *t, vrpc_conn **cp, vrpc_error **err)
     if (rc) {
         /* A transport error tagged with its own step (resolve, handshake,
          * certificate check) already starts with it. */
-        if (e && !e->str1)
+        if (e && !e->str1) {
             vrpc_error_prefix(&e, "connect");
+            vrpc_error_set_step(&e, "connect");
+        }
         vrpc_error_move(err, &e);
         return rc;
     }
     rc = vrpc_conn_create(tr, &c, &e);
     if (rc) {
         vrpc_error_prefix(&e, "connect");
+        vrpc_error_set_step(&e, "connect");
         vrpc_error_move(err, &e);
         return rc;
     }
@@ -1727,6 +1730,8 @@ static int open_common(const vrpc_target *t, vrpc_conn **cp, vrpc_error **err)
         (t->socket_path && !(c->socket_path = vrpc_strdup(t->socket_path)))) {
         vrpc_conn_close(c);
         vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_RPC, "connect: out of memory");
+        if (err)
+            vrpc_error_set_step(err, "connect");
         return VRPC_E_NOMEM;
     }
     *cp = c;
@@ -1734,6 +1739,12 @@ static int open_common(const vrpc_target *t, vrpc_conn **cp, vrpc_error **err)
 }
 
 int vrpc_conn_open(vrpc_conn **out, const char *uri, unsigned int flags, vrpc_error **err)
+{
+    return vrpc_conn_open_auth(out, uri, flags, NULL, NULL, err);
+}
+
+int vrpc_conn_open_auth(vrpc_conn **out, const char *uri, unsigned int flags, vrpc_auth_cb cb,
+                        void *userdata, vrpc_error **err)
 {
     vrpc_connect_open_args args;
     vrpc_target *t = NULL;
@@ -1743,19 +1754,22 @@ int vrpc_conn_open(vrpc_conn **out, const char *uri, unsigned int flags, vrpc_er
 
     if (!out) {
         vrpc_error_set(err, VRPC_ERR_INVALID_ARG, VRPC_FROM_REMOTE, "vrpc_conn_open: out is NULL");
+        if (err)
+            vrpc_error_set_step(err, "resolve");
         return VRPC_E_INVALID;
     }
     *out = NULL;
     rc = vrpc_remote_resolve(uri, flags, NULL, &t, &e);
     if (rc) {
         vrpc_error_prefix(&e, "resolve");
+        vrpc_error_set_step(&e, "resolve");
         vrpc_error_move(err, &e);
         return rc;
     }
     rc = open_common(t, &c, err);
     if (rc)
         goto out;
-    rc = remote_authenticate(c, t, err);
+    rc = remote_authenticate(c, t, cb, userdata, err);
     if (rc)
         goto out;
     memset(&args, 0, sizeof(args));
@@ -1764,8 +1778,10 @@ int vrpc_conn_open(vrpc_conn **out, const char *uri, unsigned int flags, vrpc_er
     rc = vrpc_call(c, &vrpc_pd_connect_open, &args, NULL, &e);
     if (rc) {
         /* A daemon error is passed on exactly as sent; local failures say the step. */
-        if (rc != VRPC_E_REMOTE)
+        if (rc != VRPC_E_REMOTE) {
             vrpc_error_prefix(&e, "open: CONNECT_OPEN '%s'", t->name);
+            vrpc_error_set_step(&e, "open");
+        }
         vrpc_error_move(err, &e);
         goto out;
     }
@@ -1789,12 +1805,15 @@ int vrpc_conn_open_admin(vrpc_conn **out, const char *uri, unsigned int flags, v
     if (!out) {
         vrpc_error_set(err, VRPC_ERR_INVALID_ARG, VRPC_FROM_ADMIN,
                        "vrpc_conn_open_admin: out is NULL");
+        if (err)
+            vrpc_error_set_step(err, "resolve");
         return VRPC_E_INVALID;
     }
     *out = NULL;
     rc = vrpc_admin_resolve(uri, flags, NULL, &t, &e);
     if (rc) {
         vrpc_error_prefix(&e, "resolve");
+        vrpc_error_set_step(&e, "resolve");
         vrpc_error_move(err, &e);
         return rc;
     }
@@ -1806,8 +1825,10 @@ int vrpc_conn_open_admin(vrpc_conn **out, const char *uri, unsigned int flags, v
     rc = vrpc_call(c, &vrpc_pd_admin_connect_open, &args, NULL, &e);
     if (rc) {
         /* A daemon error is passed on exactly as sent; local failures say the step. */
-        if (rc != VRPC_E_REMOTE)
+        if (rc != VRPC_E_REMOTE) {
             vrpc_error_prefix(&e, "open: ADMIN_CONNECT_OPEN");
+            vrpc_error_set_step(&e, "open");
+        }
         vrpc_error_move(err, &e);
         goto out;
     }
@@ -1817,5 +1838,71 @@ int vrpc_conn_open_admin(vrpc_conn **out, const char *uri, unsigned int flags, v
 out:
     vrpc_conn_close(c);
     vrpc_target_free(t);
+    return rc;
+}
+
+/* ---- where an open failed; transport layers ---- */
+
+const char *vrpc_open_failed_step(int rc, const vrpc_error *err)
+{
+    static const char *const steps[] = {"resolve",           "connect",        "handshake",
+                                        "certificate check", "authentication", "open"};
+    size_t i;
+
+    if (rc == 0)
+        return NULL;
+    /* A local error names its step; a daemon error (VRPC_E_REMOTE) never does. */
+    if (rc != VRPC_E_REMOTE && err && err->str1)
+        for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+            if (strcmp(err->str1, steps[i]) == 0)
+                return steps[i];
+    switch (rc) {
+    case VRPC_E_AUTH:
+        return "authentication";
+    case VRPC_E_REMOTE:
+        return "open";
+    case VRPC_E_URI:
+        return "resolve";
+    case VRPC_E_CONNECT:
+    case VRPC_E_NOT_FOUND:
+    case VRPC_E_TIMEOUT:
+        return "connect";
+    default:
+        return "open";
+    }
+}
+
+int vrpc_conn_push_layer(vrpc_conn *c, vrpc_layer_wrap wrap, void *ctx, vrpc_error **err)
+{
+    vrpc_transport *layer = NULL;
+    size_t buffered = 0;
+    int rc;
+
+    pthread_mutex_lock(&c->lock);
+    if (c->tr && c->tr->ops->pending)
+        buffered = c->tr->ops->pending(c->tr);
+    if (c->status || !c->tr) {
+        rc = c->status ? c->status : VRPC_E_CLOSED;
+        if (err)
+            *err = c->fatal ? vrpc_error_dup(c->fatal, NULL)
+                            : vrpc_error_new(VRPC_ERR_RPC, VRPC_FROM_RPC, "connection is closed");
+    } else if (c->io_owner || c->out_head || c->pending.count) {
+        rc = VRPC_E_INVALID;
+        vrpc_error_set(err, VRPC_ERR_INTERNAL_ERROR, VRPC_FROM_RPC,
+                       "internal error: a transport layer cannot be installed while calls are "
+                       "in flight");
+    } else if (c->in_len || c->skip_carriers || buffered) {
+        /* Bytes that arrived before the layer: the daemon sent something
+         * unasked, which it never does at this point of the open sequence. */
+        rc = VRPC_E_PROTO;
+        vrpc_error_set(err, VRPC_ERR_RPC, VRPC_FROM_RPC,
+                       "the daemon sent %zu unexpected bytes before the %s layer was installed",
+                       c->in_len + buffered, "security");
+    } else {
+        rc = wrap(c->tr, ctx, &layer, err);
+        if (rc == 0)
+            c->tr = layer;
+    }
+    pthread_mutex_unlock(&c->lock);
     return rc;
 }

@@ -53,10 +53,86 @@ enum {
  * same URI: driver[+transport]://[user@][host][:port]/path[?params].
  * uri == NULL (or "") takes $LIBVIRT_DEFAULT_URI, and without it probes the
  * local daemon. Runs the whole open sequence (AUTH_LIST, authentication,
- * CONNECT_OPEN with the name libvirt sends).
+ * CONNECT_OPEN with the name libvirt sends). The same as
+ * vrpc_conn_open_auth() without a callback: SASL credentials can then only
+ * come from the auth file.
  */
 VRPC_EXPORT int vrpc_conn_open(vrpc_conn **out, const char *uri, unsigned int flags,
                                vrpc_error **err);
+
+/*
+ * AUTHENTICATION CREDENTIALS (SASL), as libvirt's virConnectAuth.
+ *
+ * When the daemon asks for SASL, the mechanism may need credentials. They
+ * are looked up first in libvirt's auth file, then asked from the
+ * application's callback:
+ *  - the auth file: $LIBVIRT_AUTH_FILE, else the URI's `authfile=PATH`,
+ *    else $XDG_CONFIG_HOME/libvirt/auth.conf (~/.config/libvirt/auth.conf),
+ *    else /etc/libvirt/auth.conf (these two only when readable). Format (a
+ *    GLib key file, as libvirt reads it): a group [auth-libvirt-HOST] (HOST:
+ *    the URI's host, "localhost" without one; [auth-libvirt-default] when
+ *    there is no group for HOST) names `credentials=NAME`, and the group
+ *    [credentials-NAME] holds the keys `authname`, `password`, `realm`.
+ *  - the callback then gets, in one call, every credential still missing.
+ *
+ * Credential types (VRPC_CRED_* from <virtrpc/consts.h>, libvirt's
+ * VIR_CRED_* values) the library asks for: VRPC_CRED_AUTHNAME (the user
+ * name), VRPC_CRED_PASSPHRASE, VRPC_CRED_REALM, VRPC_CRED_ECHOPROMPT and
+ * VRPC_CRED_NOECHOPROMPT (answers to the mechanism's own questions, to read
+ * with and without echo): the set virsh offers. VRPC_CRED_USERNAME (a
+ * separate authorization identity) is never asked for: the daemon sees the
+ * authentication name, as with virsh.
+ */
+typedef struct vrpc_auth_cred {
+    int type;              /* VRPC_CRED_* */
+    const char *prompt;    /* what to ask ("Please enter your password") */
+    const char *challenge; /* extra text from the mechanism, or NULL */
+    const char *defresult; /* the default answer, or NULL */
+    /* Set by the callback: a NUL-terminated string allocated with malloc()
+     * (the C library's, not vrpc_set_allocator's), and its length without
+     * the NUL. The library owns it from then on: it wipes it
+     * (explicit_bzero) and frees it with free() once the mechanism has used
+     * it. Left NULL: the default answer is used, else "". */
+    char *result;
+    size_t resultlen;
+} vrpc_auth_cred;
+
+/*
+ * Fill creds[0..n-1].result. Return 0, or -1 to give up: the open then
+ * fails with VRPC_E_AUTH (VRPC_ERR_AUTH_FAILED "Failed to collect auth
+ * credentials", as libvirt). Called only during vrpc_conn_open_auth(), in
+ * the thread that called it, possibly more than once.
+ */
+typedef int (*vrpc_auth_cb)(vrpc_auth_cred *creds, size_t n, void *userdata);
+
+/*
+ * vrpc_conn_open() with a credentials callback (cb NULL: the auth file only;
+ * a credential it does not hold fails the open with libvirt's "No
+ * authentication callback available").
+ */
+VRPC_EXPORT int vrpc_conn_open_auth(vrpc_conn **out, const char *uri, unsigned int flags,
+                                    vrpc_auth_cb cb, void *userdata, vrpc_error **err);
+
+/*
+ * WHERE AN OPEN FAILED. vrpc_conn_open*() fail in one of these steps:
+ *   "resolve"            the URI (or the daemon's host name) cannot be resolved
+ *   "connect"            no connection (socket, TCP, ssh or ext child, TLS files)
+ *   "handshake"          the TLS handshake failed
+ *   "certificate check"  a certificate was refused: the daemon's by us, or
+ *                        ours (or our address) by the daemon
+ *   "authentication"     AUTH_LIST, SASL or polkit failed or was refused
+ *   "open"               CONNECT_OPEN (or ADMIN_CONNECT_OPEN) failed
+ * vrpc_open_failed_step(rc, err) returns that name (a static string; NULL
+ * when rc is 0). The rules it applies, for programs that want them:
+ *  - a LOCAL error holds the step's name in err->str1; its message starts
+ *    with "<step>: " too, except for the errors libvirt's own client reports
+ *    (e.g. "authentication failed: negotiation SSF 0 was not strong
+ *    enough"), which keep libvirt's code, domain and message;
+ *  - a DAEMON error is exactly what the daemon sent (every field); the
+ *    return code tells the step: VRPC_E_AUTH during authentication,
+ *    VRPC_E_REMOTE at CONNECT_OPEN.
+ */
+VRPC_EXPORT const char *vrpc_open_failed_step(int rc, const vrpc_error *err);
 
 /*
  * Open an admin connection (the admin program on a daemon's admin socket):

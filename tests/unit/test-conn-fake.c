@@ -1282,13 +1282,13 @@ static const open_case open_cases[] = {
     {"open: sasl offered with none", "", 0, AUTH_SASL_AND_NONE, false, 0, NULL, "test:///default",
      0},
     {"open: sasl only", "", 0, AUTH_SASL_ONLY, false, VRPC_E_AUTH,
-     "auth: authentication method sasl is not supported yet", NULL, 0},
+     "unknown procedure: 99", NULL, 0}, /* AUTH_SASL_INIT refused: passed on */
     {"open: polkit only", "", 0, AUTH_POLKIT_ONLY, false, VRPC_E_AUTH,
-     "auth: authentication method polkit is not supported yet", NULL, 0},
+     "unknown procedure: 99", NULL, 0}, /* AUTH_POLKIT refused: passed on */
     {"open: auth=polkit not offered", "&auth=polkit", 0, AUTH_NONE_LIST, false, VRPC_E_AUTH,
-     "auth: requested authentication type polkit rejected", NULL, 0},
+     "authentication failed: requested authentication type polkit rejected", NULL, 0},
     {"open: auth=bogus", "&auth=bogus", 0, AUTH_NONE_LIST, false, VRPC_E_AUTH,
-     "unknown authentication type 'bogus'", NULL, 0},
+     "authentication failed: unknown authentication type bogus", NULL, 0},
     {"open: CONNECT_OPEN refused", "", 0, AUTH_NONE_LIST, true, VRPC_E_REMOTE,
      "no connection driver available", NULL, 0},
 };

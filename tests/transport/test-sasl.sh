@@ -1,0 +1,357 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# SASL against a real libvirtd on loopback, with a sasldb user made here:
+#  - plain TCP with DIGEST-MD5 (a security layer, SSF 128): the common
+#    checks and `virtrpc list` next to `virsh list` through the same URI,
+#    credentials from an auth file (authfile= and $LIBVIRT_AUTH_FILE), and
+#    no RPC plaintext on the wire after authentication (a recording proxy);
+#  - SCRAM-SHA-256 (no security layer) refused on plain TCP, as by virsh;
+#  - TLS with SCRAM-SHA-256 (certificates made by certtool): the common checks;
+#  - a wrong password refused with libvirt's error (as virsh and
+#    libvirt-python get it), no fd or child left behind, the tool's
+#    one-line report; credentials asked on a terminal (a pty), without echo.
+# Usage: test-sasl.sh SRCDIR TRANSPORT-CHECK OPEN-FAIL [VIRTRPC]
+set -u
+src=$1
+check=$2
+openfail=$3
+cli=${4:-}
+daemon="$src/scripts/test-daemon.sh"
+virsh=${VRPC_VIRSH:-virsh}
+
+for tool in saslpasswd2 certtool python3 "$virsh"; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "1..0 # SKIP $tool is not installed"
+        exit 0
+    fi
+done
+
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+started=
+proxy_pid=
+cleanup() {
+    if [ -n "$proxy_pid" ]; then
+        kill "$proxy_pid" 2>/dev/null
+        wait "$proxy_pid" 2>/dev/null
+    fi
+    for d in $started; do "$daemon" stop "$tmp/$d" >/dev/null 2>&1; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+# Nobody's own auth files: only the ones made here.
+export XDG_CONFIG_HOME="$tmp/xdg"
+mkdir -p "$XDG_CONFIG_HOME"
+unset LIBVIRT_AUTH_FILE
+
+all="$tmp/all.tap"
+: >"$all"
+status=0
+emit() {
+    cat "$1"
+    cat "$1" >>"$all"
+}
+ok() { # STATUS NAME
+    if [ "$1" -eq 0 ]; then echo "ok - $2"; else
+        echo "not ok - $2"
+        status=1
+    fi >"$tmp/line"
+    emit "$tmp/line"
+}
+skip() {
+    echo "ok - # SKIP $1" >"$tmp/line"
+    emit "$tmp/line"
+}
+diag() { sed 's/^/# /' "$@"; }
+# A helper that prints TAP lines without a plan.
+tap() {
+    "$@" >"$tmp/part" 2>"$tmp/part.err"
+    rc=$?
+    emit "$tmp/part"
+    if [ $rc -ne 0 ]; then
+        status=1
+        diag "$tmp/part.err"
+    fi
+}
+finish() {
+    echo "1..$(grep -cE '^(not )?ok' "$all")"
+    exit $status
+}
+
+free_port() {
+    python3 -c 'import socket
+s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# A python3 with libvirt's module, for the error comparisons.
+pylv=
+for p in ${VRPC_PYTHON:-} $(echo "$PATH" | tr ':' ' ' | sed 's,\([^ ]*\),\1/python3,g'); do
+    if [ -x "$p" ] && "$p" -c 'import libvirt' 2>/dev/null; then
+        pylv=$p
+        break
+    fi
+done
+
+# ---- the SASL user and configuration ----
+sasl="$tmp/sasl2"
+mkdir -p "$sasl"
+if ! printf 'secret' | saslpasswd2 -p -a libvirt -f "$tmp/sasldb" alice 2>"$tmp/saslpasswd.err"; then
+    echo "1..0 # SKIP saslpasswd2 cannot make a sasldb"
+    exit 0
+fi
+chmod 644 "$tmp/sasldb"
+printf 'mech_list: scram-sha-256 digest-md5\nsasldb_path: %s\n' "$tmp/sasldb" >"$sasl/libvirt.conf"
+have_digest=0
+for f in /usr/lib/*/sasl2/libdigestmd5.so* /usr/lib/sasl2/libdigestmd5.so*; do
+    [ -e "$f" ] && have_digest=1
+done
+if [ $have_digest -eq 0 ]; then
+    echo "1..0 # SKIP the DIGEST-MD5 SASL plugin is not installed (libsasl2-modules)"
+    exit 0
+fi
+
+# Auth files: good credentials for 127.0.0.1 and localhost, a wrong password.
+cat >"$tmp/auth.conf" <<EOF
+[credentials-test]
+authname=alice
+password=secret
+[auth-libvirt-127.0.0.1]
+credentials=test
+[auth-libvirt-localhost]
+credentials=test
+EOF
+sed 's/^password=.*/password=wrong/' "$tmp/auth.conf" >"$tmp/bad.conf"
+
+# ---- certificates for TLS ----
+pki="$tmp/pki"
+mkdir -p "$pki"
+certtool --generate-privkey --outfile "$pki/ca-key.pem" >/dev/null 2>&1
+printf 'cn = virtrpc SASL test CA\nca\ncert_signing_key\nexpiration_days = 30\n' >"$pki/ca.info"
+certtool --generate-self-signed --load-privkey "$pki/ca-key.pem" --template "$pki/ca.info" \
+    --outfile "$pki/cacert.pem" >/dev/null 2>&1
+for who in server client; do
+    certtool --generate-privkey --outfile "$pki/$who-key.pem" >/dev/null 2>&1
+done
+printf '%s\n' 'organization = virtrpc test' 'cn = localhost' 'dns_name = localhost' \
+    'ip_address = 127.0.0.1' tls_www_server encryption_key signing_key 'expiration_days = 30' \
+    >"$pki/server.info"
+printf '%s\n' 'organization = virtrpc test' 'cn = virtrpc SASL test client' tls_www_client \
+    encryption_key signing_key 'expiration_days = 30' >"$pki/client.info"
+for who in server client; do
+    certtool --generate-certificate --load-privkey "$pki/$who-key.pem" \
+        --load-ca-certificate "$pki/cacert.pem" --load-ca-privkey "$pki/ca-key.pem" \
+        --template "$pki/$who.info" --outfile "$pki/$who-cert.pem" >/dev/null 2>&1
+done
+cp "$pki/client-cert.pem" "$pki/clientcert.pem"
+cp "$pki/client-key.pem" "$pki/clientkey.pem"
+have_tls=1
+for f in cacert server-cert clientcert; do [ -s "$pki/$f.pem" ] || have_tls=0; done
+
+# ---- the daemon: SASL on TCP and on TLS ----
+ptcp= ptls=
+for try in 1 2 3; do
+    ptcp=$(free_port)
+    ptls=$(free_port)
+    if SASL_CONF_PATH="$sasl" "$daemon" start-one "$tmp/d" -l 'listen_addr = "127.0.0.1"' \
+        'listen_tcp = 1' "tcp_port = \"$ptcp\"" 'auth_tcp = "sasl"' \
+        "listen_tls = $have_tls" "tls_port = \"$ptls\"" 'auth_tls = "sasl"' \
+        "key_file = \"$pki/server-key.pem\"" "cert_file = \"$pki/server-cert.pem\"" \
+        "ca_file = \"$pki/cacert.pem\"" >"$tmp/start.log" 2>&1; then
+        started=d
+        break
+    fi
+    "$daemon" stop "$tmp/d" >/dev/null 2>&1
+    rm -rf "${tmp:?}/d"
+done
+if [ -z "$started" ]; then
+    ok 1 "start a libvirtd with SASL on TCP and TLS"
+    diag "$tmp/start.log"
+    finish
+fi
+
+tcp="test+tcp://127.0.0.1:$ptcp/default"
+tls="test+tls://localhost:$ptls/default?pkipath=$pki"
+
+# ---- plain TCP, DIGEST-MD5 (security layer) ----
+VRPC_CHECK_PREFIX="tcp+sasl authfile=: " tap "$check" "$tcp?authfile=$tmp/auth.conf"
+LIBVIRT_AUTH_FILE="$tmp/auth.conf" VRPC_CHECK_PREFIX="tcp+sasl \$LIBVIRT_AUTH_FILE: " \
+    tap "$check" "$tcp"
+
+same_list() { # URI
+    if [ -z "$cli" ]; then
+        skip "virtrpc list vs virsh list: the tool is not built"
+        return
+    fi
+    "$cli" -c "$1" list >"$tmp/ours" 2>"$tmp/ours.err"
+    a=$?
+    "$virsh" -c "$1" list >"$tmp/theirs" 2>"$tmp/theirs.err"
+    b=$?
+    [ $a -eq 0 ] && [ $b -eq 0 ] && cmp -s "$tmp/ours" "$tmp/theirs"
+    r=$?
+    ok $r "virtrpc -c '$1' list prints what virsh prints (exit $a/$b)"
+    if [ $r -ne 0 ]; then
+        sed 's/^/# virtrpc: /' "$tmp/ours" "$tmp/ours.err"
+        sed 's/^/# virsh: /' "$tmp/theirs" "$tmp/theirs.err"
+    fi
+}
+same_list "$tcp?authfile=$tmp/auth.conf"
+
+# The wire: a proxy records both directions. The SASL exchange is in clear
+# (the mechanism name), what follows is not (the name sent in CONNECT_OPEN,
+# the domain XML of the reply).
+pport=$(free_port)
+python3 - "$pport" "$ptcp" "$tmp/wire" >"$tmp/proxy.log" 2>&1 <<'EOF' &
+import socket, sys, threading
+lport, dport, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", lport)); ls.listen(4)
+print("ready", flush=True)
+def pump(a, b, f):
+    while True:
+        d = a.recv(65536)
+        if not d:
+            try: b.shutdown(socket.SHUT_WR)
+            except OSError: pass
+            return
+        f.write(d); f.flush(); b.sendall(d)
+while True:
+    c, _ = ls.accept()
+    s = socket.create_connection(("127.0.0.1", dport))
+    up, down = open(out + ".up", "ab"), open(out + ".down", "ab")
+    threading.Thread(target=pump, args=(c, s, up), daemon=True).start()
+    threading.Thread(target=pump, args=(s, c, down), daemon=True).start()
+EOF
+proxy_pid=$!
+i=0
+while ! grep -q ready "$tmp/proxy.log" 2>/dev/null && [ $i -lt 100 ]; do
+    sleep 0.05
+    i=$((i + 1))
+done
+if [ -n "$cli" ]; then
+    "$cli" -c "test+tcp://127.0.0.1:$pport/default?authfile=$tmp/auth.conf" dumpxml test \
+        >"$tmp/proxied.xml" 2>"$tmp/proxied.err"
+    r=$?
+    grep -q '<domain' "$tmp/proxied.xml"
+    ok $((r + $?)) "through the recording proxy: dumpxml works"
+    grep -aq 'DIGEST-MD5' "$tmp/wire.up" 2>/dev/null
+    ok $? "the wire shows the SASL exchange (mechanism DIGEST-MD5) in clear"
+    ! grep -aq 'test:///default' "$tmp/wire.up" && ! grep -aq '<domain' "$tmp/wire.down"
+    ok $? "no RPC plaintext after authentication (CONNECT_OPEN's name, the XML) either way"
+else
+    skip "the wire check needs the tool"
+fi
+kill "$proxy_pid" 2>/dev/null
+wait "$proxy_pid" 2>/dev/null
+proxy_pid=
+
+# ---- refusals: SCRAM on plain TCP, a wrong password ----
+# libvirt-python's error for URI with AUTHFILE's credentials: "code domain message".
+py_error() { # URI
+    "$pylv" - "$1" <<'EOF'
+import libvirt, sys
+libvirt.registerErrorHandler(lambda a, b: None, None)
+def cb(creds, data):
+    return -1
+try:
+    libvirt.openAuth(sys.argv[1], [[libvirt.VIR_CRED_AUTHNAME, libvirt.VIR_CRED_PASSPHRASE], cb, None], 0)
+    print("opened")
+except libvirt.libvirtError as e:
+    print(e.get_error_code(), e.get_error_domain(), e.get_error_message())
+EOF
+}
+# Our library (3 opens, no fd or child left, the message), our tool (one
+# line naming the step), virsh and libvirt-python (the same message).
+refused() { # NAME URI CODE DOMAIN MESSAGE
+    rname=$1 ruri=$2 rcode=$3 rdom=$4 rmsg=$5
+    VRPC_CHECK_PREFIX="$rname: " tap "$openfail" 3 "$ruri" "$rmsg"
+    if [ -n "$cli" ]; then
+        "$cli" -c "$ruri" list >"$tmp/ours" 2>"$tmp/ours.err" </dev/null
+        a=$?
+        [ $a -eq 1 ] && [ "$(wc -l <"$tmp/ours.err")" -eq 1 ] &&
+            [ "$(cat "$tmp/ours.err")" = "virtrpc: authentication: $rmsg" ]
+        r=$?
+        ok $r "$rname: virtrpc says 'virtrpc: authentication: $rmsg' in one line, exit 1"
+        [ $r -ne 0 ] && diag "$tmp/ours.err"
+    fi
+    "$virsh" -c "$ruri" list >"$tmp/theirs" 2>"$tmp/theirs.err" </dev/null
+    b=$?
+    [ $b -ne 0 ] && grep -qF "error: $rmsg" "$tmp/theirs.err"
+    r=$?
+    ok $r "$rname: virsh refuses with the same message"
+    [ $r -ne 0 ] && diag "$tmp/theirs.err"
+    if [ -n "$pylv" ]; then
+        got=$(py_error "$ruri")
+        [ "$got" = "$rcode $rdom $rmsg" ]
+        r=$?
+        ok $r "$rname: libvirt-python gets the same code, domain and message"
+        [ $r -ne 0 ] && echo "# python: $got"
+    else
+        skip "$rname: no python3 with libvirt's module"
+    fi
+}
+refused "tcp+sasl wrong password" "$tcp?authfile=$tmp/bad.conf" 45 7 \
+    "authentication failed: authentication failed"
+refused "tcp: SCRAM-SHA-256 has no security layer" \
+    "$tcp?authfile=$tmp/auth.conf&auth=sasl.SCRAM-SHA-256" 45 13 \
+    "authentication failed: SASL mechanism SCRAM-SHA-256 not supported by server"
+refused "tcp: auth=polkit not offered" "$tcp?authfile=$tmp/auth.conf&auth=polkit" 45 13 \
+    "authentication failed: requested authentication type polkit rejected"
+
+# Credentials needed, none in a file, no terminal: a clear one-line refusal.
+if [ -n "$cli" ]; then
+    "$cli" -c "$tcp" list >"$tmp/ours" 2>"$tmp/ours.err" </dev/null
+    a=$?
+    [ $a -eq 1 ] && [ "$(wc -l <"$tmp/ours.err")" -eq 1 ] &&
+        grep -q '^virtrpc: authentication: .*not a terminal.*auth file' "$tmp/ours.err"
+    r=$?
+    ok $r "no credentials and no terminal: virtrpc says so in one line"
+    [ $r -ne 0 ] && diag "$tmp/ours.err"
+
+    # On a terminal: asked for the name (echoed) and the password (not echoed).
+    python3 - "$cli" "$tcp" >"$tmp/pty.out" 2>&1 <<'EOF'
+import os, pty, sys, time, select
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "-c", sys.argv[2], "list"])
+out = b""
+answers = [(b"name", b"alice\n"), (b"password", b"secret\n")]
+deadline = time.time() + 20
+while time.time() < deadline:
+    r, _, _ = select.select([fd], [], [], 0.2)
+    if r:
+        try:
+            d = os.read(fd, 4096)
+        except OSError:
+            break
+        if not d:
+            break
+        out += d
+    if answers and answers[0][0] in out.lower().split(b"\n")[-1]:
+        os.write(fd, answers.pop(0)[1])
+_, st = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+print("\nEXIT %d" % os.waitstatus_to_exitcode(st))
+EOF
+    grep -q 'EXIT 0' "$tmp/pty.out" && grep -q ' test ' "$tmp/pty.out" &&
+        grep -qi 'authentication name: alice' "$tmp/pty.out" && ! grep -q secret "$tmp/pty.out"
+    r=$?
+    ok $r "on a terminal: name asked with echo, password without, then the list"
+    [ $r -ne 0 ] && diag "$tmp/pty.out"
+fi
+
+# ---- TLS, SCRAM-SHA-256 (no layer: TLS protects the channel) ----
+if [ $have_tls -eq 1 ]; then
+    VRPC_CHECK_PREFIX="tls+sasl SCRAM-SHA-256: " \
+        tap "$check" "$tls&authfile=$tmp/auth.conf&auth=sasl.SCRAM-SHA-256"
+    VRPC_CHECK_PREFIX="tls+sasl DIGEST-MD5: " \
+        tap "$check" "$tls&authfile=$tmp/auth.conf&auth=sasl.DIGEST-MD5"
+    same_list "$tls&authfile=$tmp/auth.conf&auth=sasl.SCRAM-SHA-256"
+    refused "tls+sasl wrong password" "$tls&authfile=$tmp/bad.conf&auth=sasl.SCRAM-SHA-256" 45 7 \
+        "authentication failed: authentication failed"
+else
+    skip "TLS: certtool could not make the certificates"
+fi
+
+finish
