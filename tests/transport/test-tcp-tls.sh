@@ -19,7 +19,9 @@ tmp=$(mktemp -d)
 chmod 755 "$tmp"
 started=
 cleanup() {
-    for d in $started; do "$daemon" stop "$tmp/$d" >/dev/null 2>&1; done
+    # Each daemon takes a couple of seconds to shut down: stop them together.
+    for d in $started; do "$daemon" stop "$tmp/$d" >/dev/null 2>&1 & done
+    wait
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -239,6 +241,7 @@ if [ -n "$main_tls" ]; then
     VRPC_CHECK_PREFIX="tls: " tap "$check" "$u"
     same_list "$u"
     tap "$internal" ssf "$u" 128
+    tap "$internal" threads "$u"
     u="test+tls://127.0.0.1:$main_tls/default?pkipath=$tmp/good"
     VRPC_CHECK_PREFIX="tls by address: " tap "$check" "$u"
     u="test+tls://localhost:$main_tls/default?pkipath=$tmp/good&tls_priority=NORMAL:-VERS-TLS1.3"

@@ -8,12 +8,16 @@
  *                                 local listeners that never answer
  *   tls-internal ssf URI MIN      open URI; the TLS strength a SASL layer
  *                                 would use is >= MIN (MIN -1: not TLS)
+ *   tls-internal threads URI      8 threads share one connection, calls of
+ *                                 several sizes in flight together (replies
+ *                                 buffered inside TLS records, partial writes)
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,6 +316,106 @@ static int test_ssf(const char *uri, int min)
     return 0;
 }
 
+#define THREADS 8
+#define ROUNDS 150
+
+typedef struct worker {
+    vrpc_conn *c;
+    const char *hostname; /* the first answer, every thread must see the same */
+    const char *xml;
+    int errors, mismatches;
+} worker;
+
+static void *work(void *opaque)
+{
+    worker *w = opaque;
+    vrpc_domain_lookup_by_name_args la = {.name = "test"};
+    vrpc_domain_lookup_by_name_ret *lr = NULL;
+    int i;
+
+    for (i = 0; i < ROUNDS; i++) {
+        vrpc_connect_get_hostname_ret *h = NULL;
+        vrpc_domain_get_xml_desc_ret *x = NULL;
+        vrpc_domain_get_xml_desc_args xa;
+        vrpc_error *err = NULL;
+
+        if (vrpc_connect_get_hostname(w->c, &h, &err)) {
+            w->errors++;
+        } else {
+            if (strcmp(h->hostname, w->hostname) != 0)
+                w->mismatches++;
+            vrpc_free(h);
+        }
+        vrpc_free(err);
+        err = NULL;
+        if (!lr && vrpc_domain_lookup_by_name(w->c, &la, &lr, &err)) {
+            w->errors++;
+            vrpc_free(err);
+            continue;
+        }
+        memset(&xa, 0, sizeof(xa));
+        xa.dom = lr->dom;
+        if (vrpc_domain_get_xml_desc(w->c, &xa, &x, &err)) {
+            w->errors++;
+        } else {
+            if (strcmp(x->xml, w->xml) != 0)
+                w->mismatches++;
+            vrpc_free(x);
+        }
+        vrpc_free(err);
+    }
+    vrpc_free(lr);
+    return NULL;
+}
+
+static int test_threads(const char *uri)
+{
+    vrpc_conn *c = NULL;
+    vrpc_error *err = NULL;
+    vrpc_connect_get_hostname_ret *h = NULL;
+    vrpc_domain_lookup_by_name_args la = {.name = "test"};
+    vrpc_domain_lookup_by_name_ret *lr = NULL;
+    vrpc_domain_get_xml_desc_args xa;
+    vrpc_domain_get_xml_desc_ret *x = NULL;
+    pthread_t th[THREADS];
+    worker w[THREADS];
+    int i, errors = 0, mismatches = 0;
+
+    if (!check(vrpc_conn_open(&c, uri, 0, &err) == 0, "threads: open %s", uri)) {
+        printf("# %s\n", err && err->message ? err->message : "(no message)");
+        vrpc_free(err);
+        return 1;
+    }
+    memset(&xa, 0, sizeof(xa));
+    if (vrpc_connect_get_hostname(c, &h, &err) || vrpc_domain_lookup_by_name(c, &la, &lr, &err) ||
+        (xa.dom = lr->dom, vrpc_domain_get_xml_desc(c, &xa, &x, &err))) {
+        check(0, "threads: first calls: %s", err && err->message ? err->message : "?");
+        vrpc_free(err);
+        vrpc_free(h);
+        vrpc_free(lr);
+        vrpc_conn_close(c);
+        return 1;
+    }
+    for (i = 0; i < THREADS; i++) {
+        w[i] = (worker){.c = c, .hostname = h->hostname, .xml = x->xml};
+        pthread_create(&th[i], NULL, work, &w[i]);
+    }
+    for (i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        errors += w[i].errors;
+        mismatches += w[i].mismatches;
+    }
+    check(errors == 0 && mismatches == 0,
+          "threads: %d threads x %d rounds of calls on one connection: %d errors, %d wrong "
+          "replies",
+          THREADS, ROUNDS, errors, mismatches);
+    vrpc_free(h);
+    vrpc_free(lr);
+    vrpc_free(x);
+    vrpc_conn_close(c);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "files") == 0)
@@ -320,8 +424,11 @@ int main(int argc, char **argv)
         test_timeouts(argv[2]);
     else if (argc >= 4 && strcmp(argv[1], "ssf") == 0)
         test_ssf(argv[2], atoi(argv[3]));
+    else if (argc >= 3 && strcmp(argv[1], "threads") == 0)
+        test_threads(argv[2]);
     else {
-        fprintf(stderr, "usage: tls-internal files | timeouts PKIDIR | ssf URI MIN\n");
+        fprintf(stderr,
+                "usage: tls-internal files | timeouts PKIDIR | ssf URI MIN | threads URI\n");
         return 2;
     }
     return failed ? 1 : 0;
