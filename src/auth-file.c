@@ -202,8 +202,8 @@ int vrpc_authfile_parse(const char *path, const char *data, size_t len, vrpc_aut
                 if (p == line + l) {
                     size_t nlen = (size_t)(close - line - 1);
                     if (nlen == 0)
-                        SYNTAX("configuration file syntax error: %s:%zu: an empty group name",
-                               path, lineno);
+                        SYNTAX("configuration file syntax error: %s:%zu: an empty group name", path,
+                               lineno);
                     for (i = 1; i <= nlen; i++)
                         if (line[i] == '[' || (unsigned char)line[i] < 0x20 || line[i] == 0x7f)
                             SYNTAX("configuration file syntax error: %s:%zu: invalid group name",

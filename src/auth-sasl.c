@@ -340,8 +340,8 @@ static ssize_t sasl_tr_write(vrpc_transport *tr, const void *buf, size_t len, vr
         return VRPC_E_PROTO;
     }
     while (t->enc_off < t->enc_len) {
-        ssize_t n = t->inner->ops->write(t->inner, t->enc + t->enc_off, t->enc_len - t->enc_off,
-                                         err);
+        ssize_t n =
+            t->inner->ops->write(t->inner, t->enc + t->enc_off, t->enc_len - t->enc_off, err);
         if (n < 0)
             return n; /* VRPC_E_AGAIN included */
         t->enc_off += (size_t)n;
@@ -476,12 +476,18 @@ static int sasl_run(sasl_conn_t *sc, answers *a, const char *mechlist, const cha
         if (r != SASL_INTERACT)
             break;
         if (round >= SASL_MAX_INTERACT || !need) {
+            free(need);
             AUTH_ERR(err, VRPC_FROM_REMOTE, "the SASL mechanism keeps asking for credentials");
             return VRPC_E_AUTH;
         }
         rc = answers_fill(a, need, err);
-        if (rc)
+        if (rc) {
+            /* The mechanism frees its questions on the next call only,
+             * which will not come (they come from SASL's default
+             * allocator, malloc). */
+            free(need);
             return rc;
+        }
     }
     if (r != SASL_OK && r != SASL_CONTINUE) {
         AUTH_ERR(err, VRPC_FROM_RPC, "Failed to %s SASL negotiation: %d (%s)",
@@ -583,8 +589,7 @@ int vrpc_sasl_authenticate(vrpc_conn *c, const vrpc_target *t, const char *wantm
     mechlist = iret->mechlist;
     if (wantmech) {
         if (!strstr(mechlist, wantmech)) {
-            AUTH_ERR(err, VRPC_FROM_REMOTE, "SASL mechanism %s not supported by server",
-                     wantmech);
+            AUTH_ERR(err, VRPC_FROM_REMOTE, "SASL mechanism %s not supported by server", wantmech);
             rc = VRPC_E_AUTH;
             goto out;
         }

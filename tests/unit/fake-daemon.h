@@ -130,8 +130,7 @@ __attribute__((unused)) static int fake_reply_error(fake_daemon *d, const vrpc_m
 }
 
 /* The standard answers: CONNECT_OPEN and CONNECT_CLOSE succeed. */
-__attribute__((unused)) static int fake_answer_open_close(fake_daemon *d,
-                                                          const vrpc_msg_header *h)
+__attribute__((unused)) static int fake_answer_open_close(fake_daemon *d, const vrpc_msg_header *h)
 {
     if (h->proc == VRPC_PROC_CONNECT_OPEN || h->proc == VRPC_PROC_CONNECT_CLOSE)
         return fake_reply(d, h, NULL, NULL);

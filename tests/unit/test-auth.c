@@ -82,17 +82,18 @@ static void test_authfile(void)
          "127.0.0.1", "password", "secret  "},
         {"last duplicate wins", "[credentials-t]\npassword=wrong\npassword=secret\n" HOSTGRP,
          "127.0.0.1", "password", "secret"},
-        {"repeated groups merge", "[credentials-t]\nauthname=alice\n" HOSTGRP
-                                  "[credentials-t]\npassword=secret\n",
+        {"repeated groups merge",
+         "[credentials-t]\nauthname=alice\n" HOSTGRP "[credentials-t]\npassword=secret\n",
          "127.0.0.1", "password", "secret"},
-        {"escapes", "[credentials-t]\npassword=\\sa\\tb\\\\c\\n\n" HOSTGRP, "127.0.0.1",
-         "password", " a\tb\\c\n"},
+        {"escapes", "[credentials-t]\npassword=\\sa\\tb\\\\c\\n\n" HOSTGRP, "127.0.0.1", "password",
+         " a\tb\\c\n"},
         {"an invalid escape: no value", "[credentials-t]\npassword=a\\xb\n" HOSTGRP, "127.0.0.1",
          "password", "(none)"},
         {"keys are case-sensitive", "[credentials-t]\nPassword=secret\n" HOSTGRP, "127.0.0.1",
          "password", "(none)"},
-        {"a localized key is another key", "[credentials-t]\npassword[de]=x\npassword=secret\n" HOSTGRP,
-         "127.0.0.1", "password", "secret"},
+        {"a localized key is another key",
+         "[credentials-t]\npassword[de]=x\npassword=secret\n" HOSTGRP, "127.0.0.1", "password",
+         "secret"},
         {"missing credentials item: libvirt's message", CREDS "[auth-libvirt-h]\nfoo=1\n", "h",
          "password",
          "ERR:configuration file syntax error: Missing item 'credentials' in group "
@@ -183,7 +184,8 @@ static void test_authfile(void)
         int rc;
         snprintf(p, sizeof(p), "%s/nothing.conf", tdir);
         rc = vrpc_authfile_load(p, &f, &e);
-        TAP_OK(rc == VRPC_E_NOT_FOUND && !f && e && strstr(e->message, "cannot read the auth file") &&
+        TAP_OK(rc == VRPC_E_NOT_FOUND && !f && e &&
+                   strstr(e->message, "cannot read the auth file") &&
                    strstr(e->message, "No such file"),
                "auth file: a missing file says so");
         vrpc_free(e);
@@ -291,7 +293,8 @@ static int test_cb(vrpc_auth_cred *creds, size_t n, void *userdata)
     l->n = n;
     for (i = 0; i < n && i < 8; i++) {
         l->types[i] = creds[i].type;
-        snprintf(l->prompts[i], sizeof(l->prompts[i]), "%s", creds[i].prompt ? creds[i].prompt : "");
+        snprintf(l->prompts[i], sizeof(l->prompts[i]), "%s",
+                 creds[i].prompt ? creds[i].prompt : "");
         if (creds[i].type == VRPC_CRED_AUTHNAME && l->user)
             creds[i].result = strdup(l->user);
         else if (creds[i].type == VRPC_CRED_PASSPHRASE && l->pass)
@@ -376,7 +379,8 @@ static int sasl_open(sasl_script *s, const char *params, bool tcp, vrpc_auth_cb 
 
 static bool msg_is(const vrpc_error *e, int code, int domain, const char *msg)
 {
-    return e && e->code == code && e->domain == domain && e->message && strcmp(e->message, msg) == 0;
+    return e && e->code == code && e->domain == domain && e->message &&
+           strcmp(e->message, msg) == 0;
 }
 
 static void test_sasl(void)
@@ -404,8 +408,8 @@ static void test_sasl(void)
                     strcmp(s.mech, "PLAIN") == 0 && s.start_nil == 0 && s.datalen == 13 &&
                     memcmp(s.data, "\0alice\0secret", 13) == 0,
                 "sasl: PLAIN with the auth file: INIT, START {PLAIN, nil 0, data}, open"))
-        tap_diag("rc %d seen '%s' mech '%s' nil %d len %u cb %d err %s", rc, fake_seen(&d),
-                 s.mech, s.start_nil, s.datalen, l.calls, e ? e->message : "-");
+        tap_diag("rc %d seen '%s' mech '%s' nil %d len %u cb %d err %s", rc, fake_seen(&d), s.mech,
+                 s.start_nil, s.datalen, l.calls, e ? e->message : "-");
     vrpc_free(e);
     e = NULL;
 
