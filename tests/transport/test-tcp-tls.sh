@@ -137,6 +137,8 @@ clientdir() { # DIR CA CLIENT (CLIENT "" = none)
 clientdir good ca client
 clientdir otherca ca2 client2
 clientdir nocert ca ""
+# Our own certificate is not from the CA we trust: libvirt's sanity check.
+clientdir mixed ca client2
 
 # ---- daemons ----
 # start NAME ADDR CERT TCP(0/1) TLS(0/1) [EXTRA...]: sets NAME_tcp, NAME_tls.
@@ -264,6 +266,10 @@ if [ -n "$main_tls" ]; then
         "missing client certificate $tmp/nocert/clientcert.pem"
     refused "missing client certificate, no_verify=1" "$base?pkipath=$tmp/nocert&no_verify=1" \
         "missing client certificate $tmp/nocert/clientcert.pem"
+
+    refused "own certificate from another CA" "$base?pkipath=$tmp/mixed" \
+        "connect: TLS credentials: the client certificate $tmp/mixed/clientcert.pem is not trusted (unknown CA)"
+    accepted "own certificate from another CA, no_sanity=1" "$base?pkipath=$tmp/mixed&no_sanity=1"
 
     refused "missing CA certificate" "$base?pkipath=$tmp/empty" \
         "connect: TLS credentials: cannot read CA certificate $tmp/empty/cacert.pem"
