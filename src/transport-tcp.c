@@ -129,9 +129,12 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Returned by connect_one() when our deadline passed (not an errno value). */
+#define CONNECT_DEADLINE (-1)
+
 /*
- * Connect fd (non-blocking) to one address. Returns 0, or an errno value
- * (ETIMEDOUT when the deadline passed; deadline < 0: none).
+ * Connect fd (non-blocking) to one address. Returns 0, an errno value, or
+ * CONNECT_DEADLINE (deadline < 0: none).
  */
 static int connect_one(int fd, const struct addrinfo *ai, int64_t deadline)
 {
@@ -148,7 +151,7 @@ static int connect_one(int fd, const struct addrinfo *ai, int64_t deadline)
         if (deadline >= 0) {
             int64_t left = deadline - mono_ms();
             if (left <= 0)
-                return ETIMEDOUT;
+                return CONNECT_DEADLINE;
             timeout = left > 1000000 ? 1000000 : (int)left;
         }
         p.revents = 0;
@@ -174,7 +177,6 @@ int vrpc_transport_tcp_connect(const char *host, int port, int timeout_ms, vrpc_
     char *peer;
     tcp_transport *t;
     int fd = -1, rc, last = ENOENT, one = 1;
-    bool timed_out = false;
 
     *out = NULL;
     if (!host || !*host || port <= 0 || port > 65535) {
@@ -217,21 +219,20 @@ int vrpc_transport_tcp_connect(const char *host, int port, int timeout_ms, vrpc_
         last = connect_one(fd, a, deadline);
         if (last == 0)
             break;
-        if (last == ETIMEDOUT)
-            timed_out = true;
         close(fd);
         fd = -1;
     }
     freeaddrinfo(ai);
 
     if (fd < 0) {
-        if (last == ETIMEDOUT && timed_out)
+        /* The last address's outcome (libvirt reports the last errno too). */
+        if (last == CONNECT_DEADLINE)
             vrpc_error_set(err, VRPC_ERR_SYSTEM_ERROR, VRPC_FROM_RPC,
                            "connect to %s: timed out after %d ms", peer, timeout_ms);
         else
             SYS_ERR(err, last, "connect to %s", peer);
         vrpc_free(peer);
-        return last == ETIMEDOUT && timed_out ? VRPC_E_TIMEOUT : VRPC_E_CONNECT;
+        return last == CONNECT_DEADLINE ? VRPC_E_TIMEOUT : VRPC_E_CONNECT;
     }
     /* Small RPC packets go out at once (libvirt sets it too); not fatal. */
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
