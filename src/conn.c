@@ -49,6 +49,7 @@
 #define RPC_ERR(...) vrpc_error_new(VRPC_ERR_RPC, VRPC_FROM_RPC, __VA_ARGS__)
 
 static void close_transport(vrpc_conn *c);
+static int flush_out(vrpc_conn *c);
 
 /* ---- the serial -> pending map ---- */
 
@@ -261,6 +262,9 @@ static void hand_on(vrpc_conn *c)
 
 static void release_io(vrpc_conn *c)
 {
+    /* What dispatch queued (a stream's abort, a PONG) leaves now if it can. */
+    if (c->status == 0 && c->tr && c->out_head && c->out_dirty)
+        flush_out(c);
     c->io_owner = false;
     if (c->status && c->tr)
         close_transport(c);
@@ -1325,10 +1329,17 @@ int vrpc_conn_process(vrpc_conn *c)
     c->users++;
     if (!c->io_owner && c->status == 0) {
         c->io_owner = true;
+        vrpc_ka_tick_locked(c); /* KEEPALIVE */
         io_pass(c);
         release_io(c);
     }
+    /* LOOP: the event loop's notification is consumed; then the callbacks
+     * of queued events (and the close callback) run, outside the lock. */
+    vrpc_loop_drain_notify_locked(c);
     rc = c->status;
+    pthread_mutex_unlock(&c->lock);
+    vrpc_loop_dispatch(c);
+    pthread_mutex_lock(&c->lock);
     users_leave(c);
     pthread_mutex_unlock(&c->lock);
     return rc;
@@ -1469,6 +1480,13 @@ int vrpc_conn_create(vrpc_transport *tr, vrpc_conn **out, vrpc_error **err)
         c->wake_wr = pfd[1];
     }
     c->tr = tr;
+    /* LOOP: notify descriptor, event hook (loop.c). */
+    if ((e = vrpc_loop_init(c)) != 0) {
+        vrpc_conn_close(c);
+        vrpc_error_set(err, e == VRPC_E_NOMEM ? VRPC_ERR_NO_MEMORY : VRPC_ERR_SYSTEM_ERROR,
+                       VRPC_FROM_RPC, "cannot set up the connection's notifications");
+        return e;
+    }
     *out = c;
     return 0;
 
@@ -1539,6 +1557,8 @@ void vrpc_conn_close(vrpc_conn *c)
 
     if (!c)
         return;
+    /* LOOP: the event thread stops first; from now on the end is CLIENT's. */
+    vrpc_loop_close_begin(c);
     if (c->opened != VRPC_CONN_OPENED_NONE && vrpc_conn_get_status(c) == 0) {
         const vrpc_proc *proc = c->opened == VRPC_CONN_OPENED_ADMIN ? &vrpc_pd_admin_connect_close
                                                                     : &vrpc_pd_connect_close;
@@ -1565,6 +1585,7 @@ void vrpc_conn_close(vrpc_conn *c)
     }
     c->live = NULL;
     free_outq(c);
+    vrpc_loop_fini(c); /* LOOP: reports the close, releases the callbacks */
     vrpc_free(c->pending.slots);
     vrpc_free(c->in);
     vrpc_free(c->fatal);

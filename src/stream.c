@@ -702,8 +702,8 @@ static ssize_t recv_common(vrpc_stream *st, uint8_t *buf, size_t len, uint64_t *
     }
     for (;;) {
         rx_item *it = st->rx_head;
-        if (st->err_rc) {
-            rc = op_check(st, false, err);
+        if (st->err_rc || st->state != ST_OPEN) {
+            rc = op_check(st, !st->err_rc, err);
             break;
         }
         if (it) {
