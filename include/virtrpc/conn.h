@@ -15,7 +15,9 @@
  * Keepalive PINGs from the daemon are answered whenever the library reads
  * the socket, i.e. while some call is waiting or vrpc_conn_process() runs.
  * The library never advertises keepalive support to the daemon unless it has
- * a way to service the socket while the application is idle.
+ * a way to service the socket while the application is idle (the event
+ * thread, or an application that asks with vrpc_conn_set_keepalive); see
+ * "Servicing the connection" below.
  *
  * ERRORS. Functions return 0 or a negative VRPC_E_* code. Where a function
  * takes `vrpc_error **err`, a non-NULL err receives, on failure, an error
@@ -167,12 +169,147 @@ VRPC_EXPORT const char *vrpc_conn_get_socket_path(const vrpc_conn *c);
 /* 0 while the connection is usable, else the sticky error code that closed it. */
 VRPC_EXPORT int vrpc_conn_get_status(const vrpc_conn *c);
 
+/* ---- Servicing the connection: event loops and the event thread ----
+ *
+ * Events, keepalive PINGs and the end of the connection arrive when no call
+ * is waiting. Somebody must then read the socket: either the application's
+ * event loop (the model is sd-bus's: fd, events, timeout, process), or a
+ * thread of the library (vrpc_conn_start_event_thread) for programs that
+ * have no loop. Use one of the two.
+ *
+ * AN EVENT LOOP watches TWO descriptors:
+ *   vrpc_conn_get_fd(c)         for vrpc_conn_get_events(c) (POLLIN/POLLOUT,
+ *                               0 while another thread's call is reading);
+ *   vrpc_conn_get_notify_fd(c)  for POLLIN: something happened that the
+ *                               socket does not show (events queued by another
+ *                               thread's call, that call gave the socket
+ *                               back, the connection died);
+ * with the deadline of vrpc_conn_get_timeout(c), and calls
+ * vrpc_conn_process(c) whenever one of them is ready or the deadline
+ * passes. Ask for the events and the timeout again before each poll: they
+ * change. vrpc_conn_wait() does all of that for loops that only serve this
+ * connection.
+ *
+ * CALLBACKS (events, <virtrpc/events.h>; the close callback) run only inside
+ * vrpc_conn_process(), in the thread that calls it (the event thread, when
+ * it runs), never inside another thread's call: events read by a thread
+ * that waits for its reply are queued and dispatched by the next
+ * vrpc_conn_process(). At most one thread dispatches at a time.
+ *
+ * KEEPALIVE. The daemon's PINGs are always answered when the library reads.
+ * The library's own PINGs (vrpc_conn_set_keepalive) are sent by whoever
+ * reads: vrpc_conn_process(), the event thread, and any thread waiting in a
+ * call (its poll timeout is bounded by the keepalive deadline).
+ */
+
 /*
- * Process whatever I/O is ready without blocking: write queued calls, read
- * and dispatch replies, answer keepalive PINGs. Returns 0 or an error code
- * (the connection is then closed and every waiter has been woken).
+ * Process whatever is ready without blocking: write queued calls, read and
+ * dispatch replies, answer keepalive PINGs, run the keepalive timer (send a
+ * PING, or declare the daemon dead), then run the callbacks of queued events
+ * and, once, the close callback of a connection that ended. When another
+ * thread is reading the socket, only the callbacks run. Returns 0 or the
+ * error code that ended the connection.
  */
 VRPC_EXPORT int vrpc_conn_process(vrpc_conn *c);
+
+/* An eventfd (or pipe) that is readable when vrpc_conn_process() has work
+ * that the socket does not show. vrpc_conn_process() clears it. -1 on NULL. */
+VRPC_EXPORT int vrpc_conn_get_notify_fd(vrpc_conn *c);
+
+/* What to poll vrpc_conn_get_fd() for now: POLLIN, POLLOUT (queued output),
+ * or 0 (another thread is reading the socket, or the connection ended). */
+VRPC_EXPORT int vrpc_conn_get_events(vrpc_conn *c);
+
+/*
+ * When vrpc_conn_process() must run at the latest, as an ABSOLUTE time on
+ * CLOCK_MONOTONIC in microseconds (vrpc_now_usec()): the next keepalive
+ * deadline, 0 when there is work now (queued events, a close to report,
+ * bytes buffered in the transport), UINT64_MAX when there is none. As
+ * sd_bus_get_timeout(). Returns 0 or VRPC_E_INVALID.
+ */
+VRPC_EXPORT int vrpc_conn_get_timeout(vrpc_conn *c, uint64_t *usec);
+
+/* CLOCK_MONOTONIC now, in microseconds. */
+VRPC_EXPORT uint64_t vrpc_now_usec(void);
+
+/*
+ * Block until vrpc_conn_process() has something to do (events queued, the
+ * connection ended) or timeout_usec (RELATIVE, UINT64_MAX: no limit)
+ * passes. While it waits it reads the socket for everybody (replies of
+ * other threads' calls included) and runs the keepalive timer. Returns 1
+ * (work to process), 0 (timeout) or the error code that ended the
+ * connection. Then call vrpc_conn_process().
+ */
+VRPC_EXPORT int vrpc_conn_wait(vrpc_conn *c, uint64_t timeout_usec);
+
+/*
+ * Start a library-owned thread that services the connection: it waits
+ * (vrpc_conn_wait) and processes (vrpc_conn_process) until stopped or the
+ * connection ends; event and close callbacks run in it. Unless the
+ * application chose otherwise with vrpc_conn_set_keepalive(), it also turns
+ * keepalive on (VRPC_KEEPALIVE_DEFAULT_INTERVAL / _COUNT) when the daemon
+ * supports it, since PINGs are now answered while the application is idle.
+ * The thread blocks every signal. Returns 0 (also when it already runs),
+ * VRPC_E_CLOSED, VRPC_E_NOMEM or VRPC_E_IO.
+ */
+VRPC_EXPORT int vrpc_conn_start_event_thread(vrpc_conn *c);
+
+/* Stop the event thread and wait for it (vrpc_conn_close does it too). Not
+ * from one of its callbacks (VRPC_E_INVALID). 0 when none runs. */
+VRPC_EXPORT int vrpc_conn_stop_event_thread(vrpc_conn *c);
+
+/* ---- Keepalive ---- */
+
+#define VRPC_KEEPALIVE_DEFAULT_INTERVAL 5
+#define VRPC_KEEPALIVE_DEFAULT_COUNT 5
+
+/*
+ * Turn on keepalive (libvirt's virConnectSetKeepAlive): advertise it to the
+ * daemon (CONNECT_SUPPORTS_FEATURE with VIR_DRV_FEATURE_PROGRAM_KEEPALIVE,
+ * once; the daemon then PINGs a silent client and drops it when it does not
+ * answer) and send a PING after interval_s seconds in which nothing came
+ * from the daemon; after count PINGs without an answer, i.e. after
+ * interval_s * (count + 1) seconds of silence, the connection is closed with
+ * VRPC_CONNECT_CLOSE_REASON_KEEPALIVE and every waiting call fails.
+ * interval_s <= 0 stops the library's PINGs (the daemon's are still
+ * answered). Only call it when the connection is serviced while idle (an
+ * event loop, the event thread): otherwise nothing answers the daemon's
+ * PINGs and it drops the connection. Blocks for the daemon's answer the
+ * first time. Returns 0, VRPC_E_UNSUPPORTED (the daemon does not support
+ * keepalive, or an admin connection) or the call's error.
+ */
+VRPC_EXPORT int vrpc_conn_set_keepalive(vrpc_conn *c, int interval_s, unsigned int count,
+                                        vrpc_error **err);
+
+/* ---- Close notification ---- */
+
+/*
+ * Called once when the connection ends, with why:
+ * VRPC_CONNECT_CLOSE_REASON_EOF (the daemon closed it), _KEEPALIVE (the
+ * daemon went silent), _ERROR (an I/O or protocol error), _CLIENT
+ * (vrpc_conn_close), or the reason the daemon sent in its
+ * CONNECT_EVENT_CONNECTION_CLOSED message (its own connection to the
+ * hypervisor ended; the socket then stays open). Runs inside
+ * vrpc_conn_process() / the event thread like every callback; for
+ * vrpc_conn_close() in the thread that closes, after the event thread has
+ * stopped. By then every call waiting on the connection has failed.
+ */
+typedef void (*vrpc_close_cb)(vrpc_conn *c, int reason, void *opaque);
+
+/*
+ * Set (cb != NULL) or remove (cb == NULL) the close callback; a previous
+ * one is replaced (its free_opaque runs once it cannot be called any
+ * more). On a connection opened with vrpc_conn_open*() whose daemon
+ * supports it (VIR_DRV_FEATURE_REMOTE_CLOSE_CALLBACK, asked once), the
+ * daemon's close callback is registered too (CONNECT_REGISTER_CLOSE_CALLBACK,
+ * or CONNECT_UNREGISTER_CLOSE_CALLBACK when removed). Returns 0 or the
+ * call's error (the callback is then not set; free_opaque is not called).
+ */
+VRPC_EXPORT int vrpc_conn_set_close_callback(vrpc_conn *c, vrpc_close_cb cb, void *opaque,
+                                             void (*free_opaque)(void *), vrpc_error **err);
+
+/* Why the connection ended (VRPC_CONNECT_CLOSE_REASON_*), -1 while it is open. */
+VRPC_EXPORT int vrpc_conn_get_close_reason(vrpc_conn *c);
 
 /* ---- Generic calls (the generated per-procedure functions wrap these) ---- */
 

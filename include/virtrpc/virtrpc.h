@@ -7,6 +7,7 @@
 #include <virtrpc/conn.h>
 #include <virtrpc/consts.h>
 #include <virtrpc/protocol.h>
+#include <virtrpc/events.h>
 #include <virtrpc/simple.h>
 #include <virtrpc/stream.h>
 

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal: libvirt's event IDs, as the build found them in consts.h
+ * (event-ids.c, written by tools/evids/virtrpc-evids.c, which repeats the
+ * definition of the struct: keep both the same).
+ */
+#ifndef VIRTRPC_EVENTS_INTERNAL_H
+#define VIRTRPC_EVENTS_INTERNAL_H
+
+#include <stddef.h>
+
+typedef struct vrpc_event_id_const {
+    const char *family; /* "DOMAIN", "STORAGE_POOL", ... */
+    const char *name;   /* "LIFECYCLE", "BLOCK_JOB_2", ... */
+    int value;
+} vrpc_event_id_const;
+
+extern const vrpc_event_id_const vrpc_event_id_consts[];
+extern const size_t vrpc_event_id_nconsts;
+
+#endif
