@@ -24,6 +24,7 @@
 
 #include <virtrpc/virtrpc.h>
 
+#include "cmd-events.h"
 #include "json-bridge.h"
 
 enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -65,6 +66,7 @@ static void usage(FILE *f)
                "                      REMOTE_PROC_DOMAIN_LOOKUP_BY_NAME) with its arguments as\n"
                "                      JSON ('-': read them from standard input; none: no\n"
                "                      arguments or {}); prints the reply as JSON\n"
+               VIRTRPC_EVENTS_USAGE
                "\n"
                "DOMAIN is an id, a UUID or a name.\n"
                "Exit status: 0 success, 1 failure, 2 bad usage.\n");
@@ -732,6 +734,7 @@ static const command commands[] = {
     {"version", 0, 0, false, ""},
     {"procs", 0, 0, false, ""},
     {"call", 1, 2, false, " PROCEDURE [JSON]"},
+    {"events", 1, 256, true, " [--all | EVENT...] [--domain DOMAIN] [--timeout S] [--list]"},
 };
 
 int main(int argc, char **argv)
@@ -797,6 +800,8 @@ int main(int argc, char **argv)
         return cmd_procs();
     if (strcmp(name, "call") == 0)
         return cmd_call(argv[optind], nargs > 1 ? argv[optind + 1] : NULL);
+    if (strcmp(name, "events") == 0 && nargs == 1 && strcmp(argv[optind], "--list") == 0)
+        return virtrpc_cmd_events_list();
 
     if ((rc = open_conn(false, &c)) != 0)
         return rc;
@@ -808,6 +813,8 @@ int main(int argc, char **argv)
         rc = cmd_dumpxml(c, argv[optind]);
     else if (strcmp(name, "define") == 0)
         rc = cmd_define(c, argv[optind]);
+    else if (strcmp(name, "events") == 0)
+        rc = virtrpc_cmd_events(c, nargs, argv + optind);
     else
         rc = cmd_lifecycle(c, name, argv[optind]);
     vrpc_conn_close(c);

@@ -178,8 +178,8 @@ static bool add_family_event(ev_info *in, const char *fam, const char *idname, i
         dereg = find_proc("connect_%s_event_deregister_any", lfam);
     /* {int eventID; T *filter;} -> {int callbackID;}; deregister {int callbackID;}. */
     if (!reg || !reg->args || reg->args->nfields != 2 || !first_int(reg->args, "eventID") ||
-        reg->args->fields[1].type->kind != VRPC_KIND_OPTIONAL || !first_int(reg->ret, "callbackID") ||
-        !dereg || !dereg->args || dereg->args->nfields != 1 ||
+        reg->args->fields[1].type->kind != VRPC_KIND_OPTIONAL ||
+        !first_int(reg->ret, "callbackID") || !dereg || !dereg->args || dereg->args->nfields != 1 ||
         !first_int(dereg->args, "callbackID"))
         goto out;
     ft = reg->args->fields[1].type->elem;
@@ -733,8 +733,8 @@ int vrpc_event_deregister(vrpc_conn *c, int id, vrpc_error **err)
     if (!cb) {
         if (ev)
             pthread_mutex_unlock(&ev->lock);
-        vrpc_error_set(err, VRPC_ERR_INVALID_ARG, VRPC_FROM_RPC,
-                       "no event callback with id %d", id);
+        vrpc_error_set(err, VRPC_ERR_INVALID_ARG, VRPC_FROM_RPC, "no event callback with id %d",
+                       id);
         return VRPC_E_NOT_FOUND;
     }
     reg = cb->reg;
@@ -794,16 +794,15 @@ int vrpc_event_register_network(vrpc_conn *c, int id, const vrpc_nonnull_network
                                 vrpc_event_cb cb, void *opaque, void (*free_opaque)(void *),
                                 int *cb_id, vrpc_error **err)
 {
-    return vrpc_event_register(c, VRPC_EVENT_NETWORK(id), net, cb, opaque, free_opaque, cb_id,
-                               err);
+    return vrpc_event_register(c, VRPC_EVENT_NETWORK(id), net, cb, opaque, free_opaque, cb_id, err);
 }
 
 int vrpc_event_register_storage_pool(vrpc_conn *c, int id, const vrpc_nonnull_storage_pool *pool,
                                      vrpc_event_cb cb, void *opaque, void (*free_opaque)(void *),
                                      int *cb_id, vrpc_error **err)
 {
-    return vrpc_event_register(c, VRPC_EVENT_STORAGE_POOL(id), pool, cb, opaque, free_opaque,
-                               cb_id, err);
+    return vrpc_event_register(c, VRPC_EVENT_STORAGE_POOL(id), pool, cb, opaque, free_opaque, cb_id,
+                               err);
 }
 
 int vrpc_event_register_node_device(vrpc_conn *c, int id, const vrpc_nonnull_node_device *dev,
@@ -828,8 +827,7 @@ int vrpc_event_register_qemu_monitor(vrpc_conn *c, const vrpc_nonnull_domain *do
                                      vrpc_error **err)
 {
     vrpc_qemu_monitor_filter f = {.dom = dom, .event = event, .flags = flags};
-    return vrpc_event_register(c, VRPC_EVENT_QEMU_MONITOR, &f, cb, opaque, free_opaque, cb_id,
-                               err);
+    return vrpc_event_register(c, VRPC_EVENT_QEMU_MONITOR, &f, cb, opaque, free_opaque, cb_id, err);
 }
 
 /* ---- queue and delivery ---- */

@@ -188,7 +188,7 @@ void vrpc_loop_failed_locked(vrpc_conn *c)
 {
     vrpc_loop_state *ls = &c->loop;
     if (ls->close_reason < 0)
-        ls->close_reason = ls->client_closing         ? VRPC_CONNECT_CLOSE_REASON_CLIENT
+        ls->close_reason = ls->client_closing           ? VRPC_CONNECT_CLOSE_REASON_CLIENT
                            : c->status == VRPC_E_CLOSED ? VRPC_CONNECT_CLOSE_REASON_EOF
                                                         : VRPC_CONNECT_CLOSE_REASON_ERROR;
     ls->ka_enabled = false;

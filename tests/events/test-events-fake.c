@@ -301,15 +301,15 @@ static vrpc_event_stats stats(vrpc_conn *c)
 typedef struct rec {
     atomic_int calls;
     atomic_int freed;
-    atomic_int last_cbid;   /* callbackID in the message */
-    atomic_int last_event;  /* lifecycle event */
+    atomic_int last_cbid;  /* callbackID in the message */
+    atomic_int last_event; /* lifecycle event */
     atomic_int wrong_thread;
     pthread_t expect; /* the thread callbacks must run in */
     char last_dom[64];
     vrpc_conn *c;
-    int self_id;        /* deregister itself on the first call (when > 0) */
+    int self_id; /* deregister itself on the first call (when > 0) */
     int self_rc;
-    void *copy;         /* vrpc_event_copy of the last event */
+    void *copy; /* vrpc_event_copy of the last event */
 } rec;
 
 static void rec_free(void *p)
@@ -425,7 +425,8 @@ static void test_table(void)
            "table: lookup by name (virsh names, family.event, procedures, ID constants)");
     {
         const vrpc_event_info *lc = vrpc_event_info_lookup("lifecycle");
-        TAP_OK(lc && lc->legacy_proc && lc->proc->msg == &vrpc_td_domain_event_callback_lifecycle_msg &&
+        TAP_OK(lc && lc->legacy_proc &&
+                   lc->proc->msg == &vrpc_td_domain_event_callback_lifecycle_msg &&
                    lc->register_proc == &vrpc_pd_connect_domain_event_callback_register_any,
                "table: domain.lifecycle has both forms and the callback-ID registration");
     }
@@ -550,8 +551,8 @@ static void test_threads(void)
     vrpc_event_register(c, VRPC_EVENT_DOMAIN(VRPC_DOMAIN_EVENT_ID_LIFECYCLE), NULL, on_lifecycle,
                         &r, NULL, &id, NULL);
     nfd = vrpc_conn_get_notify_fd(c);
-    TAP_OK(nfd >= 0 && vrpc_conn_get_events(c) == POLLIN &&
-               vrpc_conn_get_timeout(c, &to) == 0 && to == UINT64_MAX,
+    TAP_OK(nfd >= 0 && vrpc_conn_get_events(c) == POLLIN && vrpc_conn_get_timeout(c, &to) == 0 &&
+               to == UINT64_MAX,
            "threads: idle connection: POLLIN on the socket, no deadline");
 
     k.c = c;
@@ -587,7 +588,8 @@ static void test_threads(void)
                w, (long long)dt);
         send_lifecycle(&f, 100, &d, VRPC_DOMAIN_EVENT_UNDEFINED);
         w = vrpc_conn_wait(c, 5000000);
-        TAP_OK(w == 1 && atomic_load(&r.calls) == 5, "threads: vrpc_conn_wait returns 1 for an event");
+        TAP_OK(w == 1 && atomic_load(&r.calls) == 5,
+               "threads: vrpc_conn_wait returns 1 for an event");
         vrpc_conn_process(c);
         TAP_OK(atomic_load(&r.calls) == 6, "threads: ... which the next process() delivers");
     }
@@ -607,8 +609,7 @@ static void test_threads(void)
         pthread_create(&t2, NULL, call_lib_version, &k2);
         WAIT_FOR(atomic_load(&f.held) == 1, 2000);
         send_lifecycle(&f, 101, &d, VRPC_DOMAIN_EVENT_STARTED);
-        TAP_OK(WAIT_FOR(atomic_load(&r2.calls) == 1, 3000) &&
-                   atomic_load(&r2.wrong_thread) == 1,
+        TAP_OK(WAIT_FOR(atomic_load(&r2.calls) == 1, 3000) && atomic_load(&r2.wrong_thread) == 1,
                "threads: with a call waiting, the event thread delivers (not the test thread)");
         gate_open(&f, 1);
         pthread_join(t2, NULL);
@@ -721,11 +722,10 @@ static void test_drops(void)
     WAIT_FOR(atomic_load(&f.held) == 1, 2000);
     for (i = 0; i < VRPC_EVENT_QUEUE_MAX + 50; i++)
         send_lifecycle(&f, 100, &d, VRPC_DOMAIN_EVENT_STARTED);
-    TAP_OK(WAIT_FOR(stats(c).queued + stats(c).dropped_overflow >= VRPC_EVENT_QUEUE_MAX + 50,
-                    10000) &&
-               stats(c).queued == VRPC_EVENT_QUEUE_MAX && stats(c).dropped_overflow == 50,
-           "drops: %d events queue at most, the 50 newest beyond are dropped",
-           VRPC_EVENT_QUEUE_MAX);
+    TAP_OK(
+        WAIT_FOR(stats(c).queued + stats(c).dropped_overflow >= VRPC_EVENT_QUEUE_MAX + 50, 10000) &&
+            stats(c).queued == VRPC_EVENT_QUEUE_MAX && stats(c).dropped_overflow == 50,
+        "drops: %d events queue at most, the 50 newest beyond are dropped", VRPC_EVENT_QUEUE_MAX);
     gate_open(&f, 1);
     pthread_join(t, NULL);
     vrpc_conn_process(c);
@@ -885,7 +885,8 @@ static void test_close(void)
     vrpc_conn_set_close_callback(c, on_close, &k, closer_free, NULL);
     TAP_OK(vrpc_conn_get_close_reason(c) == -1, "close: -1 while open");
     vrpc_conn_close(c);
-    TAP_OK(atomic_load(&k.calls) == 1 && atomic_load(&k.reason) == VRPC_CONNECT_CLOSE_REASON_CLIENT &&
+    TAP_OK(atomic_load(&k.calls) == 1 &&
+               atomic_load(&k.reason) == VRPC_CONNECT_CLOSE_REASON_CLIENT &&
                atomic_load(&k.freed) == 1,
            "close: vrpc_conn_close reports reason CLIENT");
     fake_finish(&f);
@@ -895,7 +896,8 @@ static void test_close(void)
         return;
     {
         closer k1, k2;
-        vrpc_connect_event_connection_closed_msg m = {.reason = VRPC_CONNECT_CLOSE_REASON_KEEPALIVE};
+        vrpc_connect_event_connection_closed_msg m = {.reason =
+                                                          VRPC_CONNECT_CLOSE_REASON_KEEPALIVE};
         memset(&k1, 0, sizeof(k1));
         memset(&k2, 0, sizeof(k2));
         vrpc_conn_set_close_callback(c, on_close, &k1, closer_free, NULL);
@@ -909,8 +911,7 @@ static void test_close(void)
                    vrpc_conn_get_status(c) == 0,
                "close: CONNECT_EVENT_CONNECTION_CLOSED reports the daemon's reason");
         vrpc_conn_close(c);
-        TAP_OK(atomic_load(&k2.calls) == 1 && atomic_load(&k2.freed) == 1,
-               "close: ... once");
+        TAP_OK(atomic_load(&k2.calls) == 1 && atomic_load(&k2.freed) == 1, "close: ... once");
     }
     fake_finish(&f);
 }
