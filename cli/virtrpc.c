@@ -25,6 +25,7 @@
 #include <virtrpc/virtrpc.h>
 
 #include "cmd-events.h"
+#include "cmd-streams.h"
 #include "json-bridge.h"
 
 enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -67,6 +68,7 @@ static void usage(FILE *f)
                "                      JSON ('-': read them from standard input; none: no\n"
                "                      arguments or {}); prints the reply as JSON\n"
                VIRTRPC_EVENTS_USAGE
+               VIRTRPC_STREAMS_USAGE
                "\n"
                "DOMAIN is an id, a UUID or a name.\n"
                "Exit status: 0 success, 1 failure, 2 bad usage.\n");
@@ -735,6 +737,11 @@ static const command commands[] = {
     {"procs", 0, 0, false, ""},
     {"call", 1, 2, false, " PROCEDURE [JSON]"},
     {"events", 1, 256, true, " [--all | EVENT...] [--domain DOMAIN] [--timeout S] [--list]"},
+    {"console", 1, 8, true, " DOMAIN [--devname DEV] [--force] [--safe] [--linger S]"},
+    {"vol-upload", 2, 10, true, " VOL FILE [--pool POOL] [--offset N] [--length N] [--sparse]"},
+    {"vol-download", 2, 10, true, " VOL FILE [--pool POOL] [--offset N] [--length N] [--sparse]"},
+    {"screenshot", 2, 4, true, " DOMAIN FILE [--screen N]"},
+    {"qemu-monitor-command", 2, 256, true, " DOMAIN COMMAND... [--hmp]"},
 };
 
 int main(int argc, char **argv)
@@ -815,6 +822,8 @@ int main(int argc, char **argv)
         rc = cmd_define(c, argv[optind]);
     else if (strcmp(name, "events") == 0)
         rc = virtrpc_cmd_events(c, nargs, argv + optind);
+    else if (virtrpc_is_stream_cmd(name))
+        rc = virtrpc_cmd_stream(c, name, nargs, argv + optind);
     else
         rc = cmd_lifecycle(c, name, argv[optind]);
     vrpc_conn_close(c);

@@ -88,7 +88,7 @@ static int next_section(int fd, off_t pos, off_t end, uint64_t *data_len, uint64
         return 0;
     }
     h = lseek(fd, pos, SEEK_HOLE);
-    if (h < 0)
+    if (h < 0 || lseek(fd, pos, SEEK_SET) < 0) /* SEEK_HOLE moved the offset */
         return -1;
     *data_len = (uint64_t)((h < end ? h : end) - pos);
     return 0;

@@ -810,6 +810,7 @@ static int close_common(vrpc_stream *st, int32_t status, int64_t deadline, vrpc_
     set_full(st, false);
     set_hungry(st, false);
     st->confirmed = false;
+    wake_all(st); /* another thread's receive or send learns it at once */
     rc = queue_packet(st, VRPC_MSG_STREAM, status, NULL, 0);
     if (rc) {
         st->state = ST_CLOSED;
