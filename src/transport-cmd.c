@@ -22,6 +22,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "tcp.h" /* vrpc_error_set_step */
 #include "transport-cmd.h"
 
 extern char **environ;
@@ -522,6 +523,7 @@ typedef struct cmd_transport {
     char errbuf[VRPC_CMD_STDERR_MAX];
     size_t errlen;
     bool errtrunc;
+    bool received; /* a byte came from the child */
 } cmd_transport;
 
 static void errbuf_add(cmd_transport *t, const char *p, size_t n)
@@ -639,18 +641,29 @@ static char *describe_child(cmd_transport *t)
     return o;
 }
 
-/* The error for a child whose end of the connection is gone. */
+/*
+ * The error for a child whose end of the connection is gone. Before the
+ * first byte from the other side the connection was never made: that is the
+ * connect step (e.g. ssh refused), and the error says so (message and str1).
+ */
 static void child_gone(cmd_transport *t, const char *event, int errnum, vrpc_error **err)
 {
     char *d;
     settle_child(t);
     d = describe_child(t);
-    if (errnum)
+    if (!t->received) {
+        vrpc_error_set(err, VRPC_ERR_SYSTEM_ERROR, VRPC_FROM_RPC, "connect: %s failed (%s)",
+                       t->base.peer, d ? d : "?");
+        vrpc_error_set_step(err, "connect");
+    } else if (errnum) {
+        char eb[128];
+        const char *es = strerror_r(errnum, eb, sizeof(eb));
         vrpc_error_set(err, VRPC_ERR_SYSTEM_ERROR, VRPC_FROM_RPC, "%s %s: %s (%s)", event,
-                       t->base.peer, strerror(errnum), d ? d : "?");
-    else
+                       t->base.peer, es, d ? d : "?");
+    } else {
         vrpc_error_set(err, VRPC_ERR_SYSTEM_ERROR, VRPC_FROM_RPC, "%s %s (%s)", event, t->base.peer,
                        d ? d : "?");
+    }
     vrpc_free(d);
 }
 
@@ -667,17 +680,21 @@ static ssize_t cmd_read(vrpc_transport *tr, void *buf, size_t len, int *fds, siz
     do
         n = recv(t->fd, buf, len, MSG_DONTWAIT);
     while (n < 0 && errno == EINTR);
-    if (n > 0)
+    if (n > 0) {
+        t->received = true;
         return n;
+    }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return VRPC_E_AGAIN;
     if (n == 0) {
         child_gone(t, "end of file from", 0, err);
-        return VRPC_E_CLOSED;
+        return t->received ? VRPC_E_CLOSED : VRPC_E_CONNECT;
     }
     {
         int e = errno;
         child_gone(t, "read from", e, err);
+        if (!t->received)
+            return VRPC_E_CONNECT;
         return e == ECONNRESET ? VRPC_E_CLOSED : VRPC_E_IO;
     }
 }
@@ -698,6 +715,8 @@ static ssize_t cmd_write(vrpc_transport *tr, const void *buf, size_t len, vrpc_e
     {
         int e = errno;
         child_gone(t, "write to", e, err);
+        if (!t->received)
+            return VRPC_E_CONNECT; /* never connected: no "closed by the daemon" */
         return (e == EPIPE || e == ECONNRESET) ? VRPC_E_CLOSED : VRPC_E_IO;
     }
 }

@@ -122,15 +122,38 @@ static void test_failure_message(void)
         return;
     }
     n = read_all(t, buf, sizeof(buf), &got, &e);
-    TAP_OK(n == VRPC_E_CLOSED && got == 0 && e && e->message &&
-               strstr(e->message, "end of file from test child") &&
-               strstr(e->message, "exit status 255: first line; ssh: connect to host x: "
-                                  "Connection refused") &&
-               !strchr(e->message, '\n'),
-           "EOF: the error has the exit status and stderr on one line (%s)",
+    TAP_OK(n == VRPC_E_CONNECT && got == 0 && e && e->message &&
+               strstr(e->message, "connect: test child failed (exit status 255: first line; "
+                                  "ssh: connect to host x: Connection refused)") &&
+               !strchr(e->message, '\n') && e->str1 && strcmp(e->str1, "connect") == 0,
+           "EOF before any byte: a connect error with the exit status and stderr on one line (%s)",
            e && e->message ? e->message : "?");
     t->ops->close(t);
     TAP_OK(no_children() && count_fds() == fds, "failed child reaped, no descriptor left");
+    vrpc_free(e);
+}
+
+/* The child sends a few bytes, then dies: an end of file on an established connection. */
+static void test_eof_after_data(void)
+{
+    vrpc_error *e = NULL;
+    char buf[16];
+    size_t got;
+    int rc, fds = count_fds();
+    vrpc_transport *t = spawn_sh("printf abc; echo bye >&2; exit 5", &e, &rc);
+    ssize_t n;
+
+    if (!TAP_OK(rc == 0 && t, "spawn a child that answers, then dies")) {
+        vrpc_free(e);
+        return;
+    }
+    n = read_all(t, buf, sizeof(buf), &got, &e);
+    TAP_OK(got == 3 && n == VRPC_E_CLOSED && e && e->message &&
+               strcmp(e->message, "end of file from test child (exit status 5: bye)") == 0 &&
+               !e->str1,
+           "EOF after data: %s", e && e->message ? e->message : "?");
+    t->ops->close(t);
+    TAP_OK(no_children() && count_fds() == fds, "reaped, no descriptor left");
     vrpc_free(e);
 }
 
@@ -149,7 +172,7 @@ static void test_late_exit(void)
         return;
     }
     n = read_all(t, buf, sizeof(buf), &got, &e);
-    TAP_OK(n == VRPC_E_CLOSED && e && e->message && strstr(e->message, "exit status 4: late"),
+    TAP_OK(n == VRPC_E_CONNECT && e && e->message && strstr(e->message, "exit status 4: late"),
            "EOF before exit: waits for stderr and the status (%s)",
            e && e->message ? e->message : "?");
     t->ops->close(t);
@@ -177,7 +200,7 @@ static void test_bounded_stderr(void)
         return;
     }
     n = read_all(t, buf, sizeof(buf), &got, &e);
-    TAP_OK(n == VRPC_E_CLOSED && e && e->message && strlen(e->message) < 3 * VRPC_CMD_STDERR_MAX &&
+    TAP_OK(n == VRPC_E_CONNECT && e && e->message && strlen(e->message) < 3 * VRPC_CMD_STDERR_MAX &&
                strstr(e->message, "...") && strstr(e->message, "the end"),
            "only the end of a long stderr is kept (%zu bytes of message)",
            e && e->message ? strlen(e->message) : 0);
@@ -206,7 +229,7 @@ static void test_no_sigpipe(void)
             break;
         usleep(1000);
     }
-    TAP_OK(n == VRPC_E_CLOSED && e && e->message && strstr(e->message, "exit status 0"),
+    TAP_OK(n == VRPC_E_CONNECT && e && e->message && strstr(e->message, "exit status 0"),
            "writing to a gone child: an error, no SIGPIPE (%s)",
            e && e->message ? e->message : "?");
     t->ops->close(t);
@@ -320,7 +343,7 @@ static void test_conn_open(const char *dir)
         chmod(path, 0755);
         snprintf(uri, sizeof(uri), "test+ext:///default?command=%s", path);
         rc = vrpc_conn_open(&c, uri, 0, &e);
-        TAP_OK(rc != 0 && !c && e && e->message && strstr(e->message, cases[i].want) &&
+        TAP_OK(rc == VRPC_E_CONNECT && !c && e && e->message && strstr(e->message, cases[i].want) &&
                    no_children() && count_fds() == fds,
                "ext command failing (%s): %s", cases[i].want, e && e->message ? e->message : "?");
         vrpc_free(e);
@@ -344,6 +367,7 @@ int main(void)
 
     test_echo();
     test_failure_message();
+    test_eof_after_data();
     test_late_exit();
     test_bounded_stderr();
     test_no_sigpipe();
