@@ -258,7 +258,10 @@ static void test_domains(void)
     TAP_OK(rc == 0, "domains: start, suspend, resume, metadata, reboot, start, shutdown, "
                     "undefine A; start, destroy B");
     TAP_OK(wait_count("a1", "domain.lifecycle", na, VRPC_DOMAIN_EVENT_UNDEFINED, 1, 5000) &&
-               wait_count("all", "domain.lifecycle", nb, VRPC_DOMAIN_EVENT_STOPPED, 1, 5000),
+               wait_count("a2", "domain.lifecycle", na, VRPC_DOMAIN_EVENT_UNDEFINED, 1, 5000) &&
+               wait_count("all", "domain.lifecycle", na, VRPC_DOMAIN_EVENT_UNDEFINED, 1, 5000) &&
+               wait_count("all", "domain.lifecycle", nb, VRPC_DOMAIN_EVENT_STOPPED, 1, 5000) &&
+               wait_count("meta", "domain.metadata-change", na, -1, 1, 5000),
            "domains: the last events arrived");
     seq = sequence("a1", "domain.lifecycle", na);
     TAP_OK(strcmp(seq, "2,3,4,5,2,5,1") == 0,
@@ -423,6 +426,8 @@ static void test_nodedev(void)
            "nodedev: created and destroyed the vHBA %s", r ? r->dev.name : "?");
     wait_count("dev", "node-device.lifecycle", "scsi_host12", VRPC_NODE_DEVICE_EVENT_DELETED, 1,
                5000);
+    wait_count("dev-mine", "node-device.lifecycle", "scsi_host12", VRPC_NODE_DEVICE_EVENT_DELETED,
+               1, 5000);
     {
         char *seq = sequence("dev", "node-device.lifecycle", "scsi_host12");
         char *seqm = sequence("dev-mine", "node-device.lifecycle", "scsi_host12");
