@@ -1628,6 +1628,15 @@ static int connect_transport(const vrpc_target *t, vrpc_transport **tr, vrpc_err
 }
 
 /*
+ * A child-process transport (ssh, ext) whose child exits before the daemon
+ * said anything fails the first call, AUTH_LIST, with a "connect" error.
+ */
+static bool failed_connecting(const vrpc_error *e)
+{
+    return e && e->str1 && strcmp(e->str1, "connect") == 0;
+}
+
+/*
  * AUTH_LIST, then the method, as libvirt's remoteAuthenticate(): an empty
  * list (or a daemon without AUTH_LIST) means none; auth=sasl, sasl.MECH or
  * polkit must be in the list (else libvirt's "requested authentication
@@ -1652,7 +1661,7 @@ static int remote_authenticate(vrpc_conn *c, const vrpc_target *t, vrpc_auth_cb 
         return 0;
     }
     if (rc) {
-        if (rc != VRPC_E_REMOTE)
+        if (rc != VRPC_E_REMOTE && !failed_connecting(e))
             vrpc_error_prefix(&e, "AUTH_LIST");
         goto out;
     }
@@ -1709,6 +1718,8 @@ out:
     vrpc_free(ret);
     if (rc == VRPC_E_REMOTE) {
         rc = VRPC_E_AUTH; /* the daemon's error, untouched */
+    } else if (failed_connecting(e)) {
+        /* the connect step, named by the transport */
     } else if (rc && e) {
         /* libvirt's own messages stay as they are; ours name the step. */
         const char *m = e->message ? e->message : "";

@@ -273,7 +273,8 @@ no_leftovers "after the working connections"
 # ---- host keys ----
 nv="keyfile=$tmp/id&command=$tmp/sshw-new&no_tty=1&socket=$sock"
 : >"$tmp/known_hosts.new"
-VRPC_CHECK_PREFIX="unknown host key: " tap "$openfail" 2 "$base?$nv" "Host key verification failed"
+VRPC_CHECK_PREFIX="unknown host key: " tap "$openfail" 2 "$base?$nv" "Host key verification failed" \
+    "connect: $tmp/sshw-new to root@127.0.0.1 port $port failed (exit status 255"
 : >"$tmp/known_hosts.new"
 VRPC_CHECK_PREFIX="no_verify=1: " tap "$check" "$base?$nv&no_verify=1"
 grep -q -- "StrictHostKeyChecking=no" "$tmp/argv"
@@ -281,7 +282,7 @@ ok $? "no_verify=1: ssh gets -o StrictHostKeyChecking=no"
 
 # ---- refusals: ssh's words in the error ----
 refused() { # NAME URI TEXT
-    VRPC_CHECK_PREFIX="$1: " tap "$openfail" 2 "$2" "$3"
+    VRPC_CHECK_PREFIX="$1: " tap "$openfail" 2 "$2" "$3" "connect: "
     if [ -n "$cli" ]; then
         "$cli" -c "$2" list >"$tmp/ours" 2>"$tmp/ours.err"
         a=$?

@@ -344,7 +344,9 @@ static void test_conn_open(const char *dir)
         snprintf(uri, sizeof(uri), "test+ext:///default?command=%s", path);
         rc = vrpc_conn_open(&c, uri, 0, &e);
         TAP_OK(rc == VRPC_E_CONNECT && !c && e && e->message && strstr(e->message, cases[i].want) &&
-                   no_children() && count_fds() == fds,
+                   strncmp(e->message, "connect: ", 9) == 0 &&
+                   strcmp(vrpc_open_failed_step(rc, e), "connect") == 0 && no_children() &&
+                   count_fds() == fds,
                "ext command failing (%s): %s", cases[i].want, e && e->message ? e->message : "?");
         vrpc_free(e);
         vrpc_conn_close(c);
