@@ -84,6 +84,7 @@ typedef struct progress {
     bool on;
     int64_t last_ms;
     const char *what;
+    uint64_t done, total; /* total: what the helper does not know (0: unknown) */
 } progress;
 
 static int64_t mono_ms(void)
@@ -119,6 +120,10 @@ static int on_progress(uint64_t done, uint64_t total, void *opaque)
 {
     progress *p = opaque;
     int64_t now = mono_ms();
+    p->done = done;
+    if (total)
+        p->total = total;
+    total = p->total;
     if (now - p->last_ms >= 100) {
         p->last_ms = now;
         show_progress(p, done, total, false);
@@ -237,6 +242,14 @@ static int cmd_vol_transfer(vrpc_conn *c, bool upload, int argc, char **argv)
     }
     p.on = isatty(2) && !(std && !upload && isatty(1));
     p.what = upload ? "upload" : "download";
+    if (p.on && !upload) {
+        /* The size to expect, for the bar. */
+        vrpc_storage_vol_get_info_args ia = {*vol};
+        vrpc_storage_vol_get_info_ret *ir = NULL;
+        if (vrpc_storage_vol_get_info(c, &ia, &ir, NULL) == 0 && ir->capacity > o.offset)
+            p.total = o.length ? o.length : ir->capacity - o.offset;
+        vrpc_free(ir);
+    }
     if (upload)
         rc = vrpc_stream_vol_upload(c, vol, fd, o.offset, o.length,
                                     o.sparse ? VRPC_STORAGE_VOL_UPLOAD_SPARSE_STREAM : 0,
@@ -245,7 +258,9 @@ static int cmd_vol_transfer(vrpc_conn *c, bool upload, int argc, char **argv)
         rc = vrpc_stream_vol_download(c, vol, fd, o.offset, o.length,
                                       o.sparse ? VRPC_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM : 0,
                                       on_progress, &p, &e);
-    if (p.on && p.last_ms)
+    if (p.on && rc == 0)
+        show_progress(&p, p.done, p.total, true);
+    else if (p.on && p.last_ms)
         fputc('\n', stderr);
     if (!std && close(fd) < 0 && rc == 0) {
         fprintf(stderr, "error: cannot close %s: %s\n", o.file, strerror(errno));
