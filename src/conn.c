@@ -1428,6 +1428,8 @@ void vrpc_conn_wake_locked(vrpc_conn *c)
 {
     if (c->io_owner)
         wake_owner(c);
+    else
+        vrpc_loop_output_locked(c); /* LOOP: an event loop asks again what to poll */
 }
 
 bool vrpc_conn_input_wanted_locked(const vrpc_conn *c)

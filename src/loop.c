@@ -201,6 +201,7 @@ void vrpc_loop_role_free_locked(vrpc_conn *c)
         notify_signal_locked(c);
 }
 
+/* Output was queued, or input resumed, while nobody owns the I/O role. */
 void vrpc_loop_output_locked(vrpc_conn *c)
 {
     if (c->loop.notify_used)
@@ -425,7 +426,8 @@ int vrpc_conn_get_events(vrpc_conn *c)
     pthread_mutex_lock(&c->lock);
     c->loop.notify_used = true;
     if (c->status == 0 && c->tr && !c->io_owner) {
-        short want = POLLIN;
+        /* No POLLIN while input is paused (a stream's reader is behind). */
+        short want = vrpc_conn_input_wanted_locked(c) ? POLLIN : 0;
         if (c->out_head)
             want |= POLLOUT;
         if (c->tr->ops->events)
@@ -447,7 +449,7 @@ int vrpc_conn_get_timeout(vrpc_conn *c, uint64_t *usec)
     ls->notify_used = true;
     if ((ls->q_head && !ls->dispatching) || close_pending_locked(c) ||
         (c->status == 0 && c->tr && !c->io_owner && c->tr->ops->pending &&
-         c->tr->ops->pending(c->tr))) {
+         c->tr->ops->pending(c->tr) && vrpc_conn_input_wanted_locked(c))) {
         *usec = 0;
     } else {
         d = vrpc_ka_deadline_locked(c);

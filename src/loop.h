@@ -97,7 +97,7 @@ void vrpc_loop_fini(vrpc_conn *c);
 void vrpc_loop_failed_locked(vrpc_conn *c);
 /* The I/O role is free and no call waits for it. */
 void vrpc_loop_role_free_locked(vrpc_conn *c);
-/* Output was queued while nobody owns the I/O role. */
+/* Output was queued, or input resumed, while nobody owns the I/O role. */
 void vrpc_loop_output_locked(vrpc_conn *c);
 /* True when a vrpc_conn_wait() owning the I/O role should return. */
 bool vrpc_loop_has_work_locked(vrpc_conn *c);
