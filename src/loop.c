@@ -578,22 +578,31 @@ int vrpc_conn_start_event_thread(vrpc_conn *c)
     return rc == 0 ? 0 : rc == EAGAIN ? VRPC_E_NOMEM : VRPC_E_IO;
 }
 
+/* Without api_lock: a callback of the thread may be waiting for it. */
 static int stop_thread(vrpc_conn *c)
 {
     vrpc_loop_state *ls = &c->loop;
     pthread_t t;
 
     pthread_mutex_lock(&c->lock);
+    if (ls->thread_running && pthread_equal(pthread_self(), ls->thread)) {
+        pthread_mutex_unlock(&c->lock);
+        return VRPC_E_INVALID;
+    }
+    if (ls->thread_joining) {
+        /* Another thread stops it: return once it is gone. */
+        while (ls->thread_running)
+            pthread_cond_wait(&ls->cond, &c->lock);
+        pthread_mutex_unlock(&c->lock);
+        return 0;
+    }
     if (!ls->thread_running) {
         pthread_mutex_unlock(&c->lock);
         return 0;
     }
-    if (pthread_equal(pthread_self(), ls->thread)) {
-        pthread_mutex_unlock(&c->lock);
-        return VRPC_E_INVALID;
-    }
     t = ls->thread;
     ls->thread_stop = true;
+    ls->thread_joining = true;
     wake_loop_waiters_locked(c);
     pthread_cond_broadcast(&ls->cond);
     vrpc_conn_wake_locked(c);
@@ -603,20 +612,18 @@ static int stop_thread(vrpc_conn *c)
 
     pthread_mutex_lock(&c->lock);
     ls->thread_running = false;
+    ls->thread_joining = false;
     ls->thread_stop = false;
+    pthread_cond_broadcast(&ls->cond);
     pthread_mutex_unlock(&c->lock);
     return 0;
 }
 
 int vrpc_conn_stop_event_thread(vrpc_conn *c)
 {
-    int rc;
     if (!c)
         return VRPC_E_INVALID;
-    pthread_mutex_lock(&c->loop.api_lock);
-    rc = stop_thread(c);
-    pthread_mutex_unlock(&c->loop.api_lock);
-    return rc;
+    return stop_thread(c);
 }
 
 /* ---- close notification ---- */
@@ -739,9 +746,7 @@ void vrpc_loop_close_begin(vrpc_conn *c)
     vrpc_loop_state *ls = &c->loop;
     if (!ls->initialised)
         return;
-    pthread_mutex_lock(&ls->api_lock);
     stop_thread(c);
-    pthread_mutex_unlock(&ls->api_lock);
     pthread_mutex_lock(&c->lock);
     ls->client_closing = true;
     pthread_mutex_unlock(&c->lock);

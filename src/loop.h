@@ -47,8 +47,9 @@ typedef struct vrpc_loop_state {
     pthread_cond_t cond;
 
     /* The event thread. */
-    bool thread_running;
-    bool thread_stop;
+    bool thread_running; /* started and not joined yet */
+    bool thread_stop;    /* asked to stop */
+    bool thread_joining; /* somebody joins it */
     pthread_t thread;
 
     /* Events waiting for dispatch (raw payloads; decoded at dispatch). */

@@ -642,6 +642,45 @@ static void on_stop_attempt(vrpc_conn *c, const vrpc_event *ev, void *opaque)
     atomic_store(&stop_rc, vrpc_conn_stop_event_thread(c));
 }
 
+/* A callback that configures the connection while another thread stops
+ * the event thread it runs in. */
+static atomic_int slow_entered, slow_done;
+static void on_slow_configure(vrpc_conn *c, const vrpc_event *ev, void *opaque)
+{
+    (void)ev;
+    (void)opaque;
+    atomic_store(&slow_entered, 1);
+    sleep_ms(200);
+    vrpc_conn_set_close_callback(c, NULL, NULL, NULL, NULL);
+    atomic_store(&slow_done, 1);
+}
+
+static void test_stop_during_callback(void)
+{
+    fake f;
+    vrpc_conn *c;
+    int id;
+    vrpc_nonnull_domain d = make_dom("theta", 0x99);
+    int64_t t0;
+
+    if (fake_start(&f, &c, 1, 1, 1)) {
+        TAP_OK(0, "stop: fake daemon");
+        return;
+    }
+    vrpc_event_register(c, VRPC_EVENT_DOMAIN(VRPC_DOMAIN_EVENT_ID_LIFECYCLE), NULL,
+                        on_slow_configure, NULL, NULL, &id, NULL);
+    vrpc_conn_start_event_thread(c);
+    send_lifecycle(&f, 100, &d, VRPC_DOMAIN_EVENT_DEFINED);
+    WAIT_FOR(atomic_load(&slow_entered), 3000);
+    t0 = now_ms();
+    vrpc_conn_stop_event_thread(c);
+    TAP_OK(atomic_load(&slow_done) && now_ms() - t0 < 2000,
+           "stop: stopping the event thread waits for its callback, which may configure the "
+           "connection meanwhile");
+    vrpc_conn_close(c);
+    fake_finish(&f);
+}
+
 static void test_self(void)
 {
     fake f;
@@ -983,6 +1022,7 @@ int main(void)
     test_shared();
     test_threads();
     test_self();
+    test_stop_during_callback();
     test_drops();
     test_legacy();
     test_close();
