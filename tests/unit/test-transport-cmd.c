@@ -25,6 +25,7 @@
 #include "alloc.h"
 #include "tap.h"
 #include "transport-cmd.h"
+#include "uri.h"
 
 static int count_fds(void)
 {
@@ -362,6 +363,124 @@ static void test_conn_open(const char *dir)
     }
 }
 
+/* ---- session daemon autostart: when, and which program ---- */
+
+typedef struct fenv {
+    unsigned int euid;
+    const char *autostart;
+    const char *exists;
+} fenv;
+
+static const char *fe_get(void *ctx, const char *name)
+{
+    const fenv *f = ctx;
+    if (strcmp(name, "XDG_RUNTIME_DIR") == 0)
+        return "/run/user/1000";
+    if (strcmp(name, "HOME") == 0)
+        return "/home/u";
+    if (strcmp(name, "LIBVIRT_AUTOSTART") == 0)
+        return f->autostart;
+    return NULL;
+}
+
+static unsigned int fe_euid(void *ctx)
+{
+    return ((const fenv *)ctx)->euid;
+}
+
+static bool fe_exists(void *ctx, const char *path)
+{
+    const fenv *f = ctx;
+    return f->exists && strcmp(path, f->exists) == 0;
+}
+
+static void test_autostart_rules(void)
+{
+    static const struct {
+        const char *uri;
+        unsigned int euid;
+        const char *env_autostart;
+        unsigned int flags;
+        bool want;
+    } cases[] = {
+        {"test:///default", 1000, NULL, 0, true},
+        {"test+unix:///default", 1000, NULL, 0, true},
+        {"qemu:///session", 1000, NULL, 0, true},
+        {NULL, 1000, NULL, 0, true},
+        {"qemu:///session", 1000, "1", 0, true},
+        {"qemu:///session", 1000, "0", 0, false},
+        {"qemu:///session", 1000, NULL, VRPC_OPEN_NO_AUTOSTART, false},
+        {"qemu:///session?socket=/s", 1000, NULL, 0, false},
+        {"qemu:///system", 1000, NULL, 0, false},
+        {"test:///default", 0, NULL, 0, false},
+        {NULL, 0, NULL, 0, false},
+        {"qemu+ssh://h/session", 1000, NULL, 0, false},
+        {"test+tcp://h/default", 1000, NULL, 0, false},
+    };
+    size_t i;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        fenv f = {cases[i].euid, cases[i].env_autostart, NULL};
+        vrpc_uri_env env = {fe_get, fe_euid, fe_exists, &f};
+        vrpc_target *t = NULL;
+        int rc = vrpc_remote_resolve(cases[i].uri, cases[i].flags, &env, &t, NULL);
+        TAP_OK(rc == 0 && t->autostart == cases[i].want, "autostart %s for %s (euid %u%s%s%s)",
+               cases[i].want ? "on" : "off", cases[i].uri ? cases[i].uri : "no URI", cases[i].euid,
+               cases[i].env_autostart ? ", LIBVIRT_AUTOSTART=" : "",
+               cases[i].env_autostart ? cases[i].env_autostart : "",
+               cases[i].flags ? ", VRPC_OPEN_NO_AUTOSTART" : "");
+        vrpc_target_free(t);
+    }
+}
+
+static void test_daemon_path(void)
+{
+    static const struct {
+        const char *uri;
+        const char *exists; /* a socket that is there */
+        const char *virtd_path, *libvirtd_path;
+        const char *want;
+    } cases[] = {
+        {"qemu:///session", NULL, NULL, NULL, "/usr/sbin/libvirtd"},
+        {"qemu:///session", NULL, "/opt/v", "/opt/l", "/opt/v/libvirtd"},
+        {"qemu:///session", NULL, NULL, "/opt/l/", "/opt/l/libvirtd"},
+        {"qemu:///session", NULL, "", NULL, "libvirtd"},
+        {"qemu:///session", "/run/user/1000/libvirt/virtqemud-sock", "/opt/v", NULL,
+         "/opt/v/virtqemud"},
+        {"qemu:///session?mode=direct", NULL, NULL, NULL, "/usr/sbin/virtqemud"},
+        {"qemu:///session?mode=legacy", "/run/user/1000/libvirt/virtqemud-sock", NULL, NULL,
+         "/usr/sbin/libvirtd"},
+    };
+    size_t i;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        fenv f = {1000, NULL, cases[i].exists};
+        vrpc_uri_env env = {fe_get, fe_euid, fe_exists, &f};
+        vrpc_target *t = NULL;
+        char *got = NULL;
+        int rc;
+
+        if (cases[i].virtd_path)
+            setenv("VIRTD_PATH", cases[i].virtd_path, 1);
+        else
+            unsetenv("VIRTD_PATH");
+        if (cases[i].libvirtd_path)
+            setenv("LIBVIRTD_PATH", cases[i].libvirtd_path, 1);
+        else
+            unsetenv("LIBVIRTD_PATH");
+        rc = vrpc_remote_resolve(cases[i].uri, 0, &env, &t, NULL);
+        if (rc == 0)
+            got = vrpc_session_daemon_path(t);
+        TAP_OK(got && strcmp(got, cases[i].want) == 0,
+               "daemon for %s%s%s (VIRTD_PATH %s, LIBVIRTD_PATH %s): %s", cases[i].uri,
+               cases[i].exists ? " with " : "", cases[i].exists ? cases[i].exists : "",
+               cases[i].virtd_path ? cases[i].virtd_path : "unset",
+               cases[i].libvirtd_path ? cases[i].libvirtd_path : "unset", got ? got : "?");
+        vrpc_free(got);
+        vrpc_target_free(t);
+    }
+    unsetenv("VIRTD_PATH");
+    unsetenv("LIBVIRTD_PATH");
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -376,6 +495,8 @@ int main(void)
     test_sigterm_ignored();
     test_start_failures();
     test_no_inherited_fds();
+    test_autostart_rules();
+    test_daemon_path();
     snprintf(tdir, sizeof(tdir), "%s/vrpc-cmd-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
     if (mkdtemp(tdir)) {
         test_conn_open(tdir);
