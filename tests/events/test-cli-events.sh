@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: MIT
 # `virtrpc events` next to `virsh event --all --loop` on the same daemon: both
 # see the same domain events in the same order; --domain filters, SIGINT ends
-# it with status 0, --timeout ends it, bad usage is status 2.
-# Usage: test-cli-events.sh VIRTRPC   (VRPC_TEST_DIR: the test daemons)
+# it with status 0, --timeout ends it, bad usage is status 2. The example
+# watch-events (its own poll loop) prints the same lifecycle events.
+# Usage: test-cli-events.sh VIRTRPC WATCH-EVENTS   (VRPC_TEST_DIR: the test daemons)
 set -u
 exe=$1
+watch=$2
 virsh=${VRPC_VIRSH:-virsh}
 if [ -z "${VRPC_TEST_DIR:-}" ] || [ ! -S "$VRPC_TEST_DIR/sys/run/libvirt-sock" ]; then
     echo "1..0 # SKIP no test daemon (VRPC_TEST_DIR)"
@@ -48,19 +50,22 @@ all_pid=$!
 one_pid=$!
 "$virsh" -c "$uri" event --all --loop >"$tmp/virsh.out" 2>"$tmp/virsh.err" &
 virsh_pid=$!
-pids="$all_pid $one_pid $virsh_pid"
+"$watch" "$uri" 60 >"$tmp/watch.out" 2>"$tmp/watch.err" &
+watch_pid=$!
+pids="$all_pid $one_pid $virsh_pid $watch_pid"
 
 # Wait until both listeners are registered: a probe domain until both saw it.
 i=0
 while [ $i -lt 100 ]; do
     "$virsh" -c "$uri" "define $tmp/probe-$$.xml; undefine probe-$$" >/dev/null 2>&1
-    if grep -q "probe-$$" "$tmp/all.out" && grep -q "probe-$$" "$tmp/virsh.out"; then
+    if grep -q "probe-$$" "$tmp/all.out" && grep -q "probe-$$" "$tmp/virsh.out" &&
+        grep -q "probe-$$" "$tmp/watch.out"; then
         break
     fi
     sleep 0.1
     i=$((i + 1))
 done
-ok $([ $i -lt 100 ] && echo 0 || echo 1) "both listeners see a probe domain"
+ok $([ $i -lt 100 ] && echo 0 || echo 1) "the listeners see a probe domain"
 
 # The one-domain listener needs the domain to exist when it starts: it
 # failed (no such domain); start it again once the domain is defined.
@@ -71,7 +76,7 @@ ok $([ $one_rc = 1 ] && grep -q "Domain not found" "$tmp/one.err" && echo 0 || e
     "--domain for a domain that does not exist: status 1 and the daemon's error"
 "$exe" -c "$uri" events lifecycle --domain "$dom" >"$tmp/one.out" 2>"$tmp/one.err" &
 one_pid=$!
-pids="$all_pid $one_pid $virsh_pid"
+pids="$all_pid $one_pid $virsh_pid $watch_pid"
 sleep 1
 
 "$virsh" -c "$uri" "start $dom; suspend $dom; resume $dom; desc $dom --new-desc events; \
@@ -83,7 +88,8 @@ i=0
 while [ $i -lt 100 ]; do
     if grep -q "'$dom': Undefined" "$tmp/virsh.out" &&
         grep "\"$dom\"" "$tmp/all.out" | grep -q '"event":1,' &&
-        grep "\"$dom\"" "$tmp/one.out" | grep -q '"event":1,'; then
+        grep "\"$dom\"" "$tmp/one.out" | grep -q '"event":1,' &&
+        grep -q "domain $dom: undefined" "$tmp/watch.out"; then
         break
     fi
     sleep 0.1
@@ -94,8 +100,9 @@ wait "$all_pid"
 all_rc=$?
 wait "$one_pid"
 one_rc=$?
-kill "$virsh_pid" 2>/dev/null
+kill "$virsh_pid" "$watch_pid" 2>/dev/null
 wait "$virsh_pid" 2>/dev/null
+wait "$watch_pid" 2>/dev/null
 pids=
 ok $([ $all_rc = 0 ] && [ $one_rc = 0 ] && echo 0 || echo 1) \
     "SIGINT ends virtrpc events with status 0 ($all_rc, $one_rc)"
@@ -141,6 +148,10 @@ norm_json "$tmp/one.out" "$dom" >"$tmp/one-$dom"
 grep '^lifecycle' "$tmp/v-$dom" | grep -v '^lifecycle Defined' >"$tmp/v-lc-$dom"
 ok $(cmp -s "$tmp/v-lc-$dom" "$tmp/one-$dom" && ! grep -q "$other" "$tmp/one.out" && echo 0 || echo 1) \
     "--domain $dom lifecycle: its lifecycle events only ($(wc -l <"$tmp/one.out") lines)"
+grep "^lifecycle" "$tmp/v-$dom" | sed 's/^lifecycle //' | tr 'A-Z' 'a-z' >"$tmp/v-words"
+sed -n "s/^domain $dom: //p" "$tmp/watch.out" >"$tmp/w-words"
+ok $(cmp -s "$tmp/v-words" "$tmp/w-words" && echo 0 || echo 1) \
+    "the watch-events example (its own poll loop) printed the same lifecycle events"
 ok $(python3 -c "
 import json, sys
 for l in open(sys.argv[1]):
