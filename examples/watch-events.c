@@ -18,8 +18,8 @@
 
 #include <virtrpc/virtrpc.h>
 
-static const char *const what[] = {"defined",  "undefined", "started",     "suspended", "resumed",
-                                   "stopped",  "shutdown",  "pmsuspended", "crashed"};
+static const char *const what[] = {"defined", "undefined", "started",     "suspended", "resumed",
+                                   "stopped", "shutdown",  "pmsuspended", "crashed"};
 
 static void on_lifecycle(vrpc_conn *c, const vrpc_event *ev, void *opaque)
 {
