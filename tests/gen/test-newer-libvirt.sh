@@ -54,6 +54,16 @@ got=$(awk '$1 == "remote" && $2 ~ /^[0-9]+$/' "$tmp/procs.out" | wc -l)
 [ "$got" -gt 443 ]
 ok $? "more remote procedures than libvirt 9.0.0's 443 ($got)"
 
+# Every event of the newer .x files is known: each `_msg` struct that starts
+# with a callbackID is the event procedure of one `events --list` line.
+cat "$lv/src/remote/remote_protocol.x" "$lv/src/remote/qemu_protocol.x" |
+    awk '/^struct (remote|qemu)_[a-z0-9_]*_msg *\{/ { n = $2; getline;
+        if ($0 ~ /^[ \t]*int callbackID;/) { sub(/^remote_/, "", n); sub(/_msg$/, "", n); print n } }' |
+    sort >"$tmp/events.want"
+"$vrpc" events --list 2>&1 | awk '{ print $2 }' | sort >"$tmp/events.got"
+cmp -s "$tmp/events.want" "$tmp/events.got"
+ok $? "events --list knows all $(wc -l <"$tmp/events.want") events of libvirt $ver (got $(wc -l <"$tmp/events.got"))"
+
 if [ -n "${VRPC_TEST_DIR:-}" ] && [ -S "$VRPC_TEST_DIR/sys/run/libvirt-sock" ]; then
     uri="test+unix:///default?socket=$VRPC_TEST_DIR/sys/run/libvirt-sock"
     "$vrpc" -c "$uri" list >"$tmp/list.out" 2>&1
