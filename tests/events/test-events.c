@@ -591,6 +591,33 @@ static void test_concurrent(void)
     free(name);
 }
 
+/* ---- the close callback; admin connections ---- */
+
+static atomic_int close_reason = -1, close_calls;
+
+static void on_close(vrpc_conn *cc, int reason, void *opaque)
+{
+    (void)cc;
+    (void)opaque;
+    atomic_store(&close_reason, reason);
+    atomic_fetch_add(&close_calls, 1);
+}
+
+static void test_admin(void)
+{
+    vrpc_conn *a = NULL;
+    int id = 0;
+    if (lib_rc("vrpc_conn_open_admin", vrpc_conn_open_admin(&a, it_admin_uri(), 0, it_errp()))) {
+        TAP_OK(0, "admin: open %s", it_admin_uri());
+        return;
+    }
+    TAP_OK(vrpc_event_register(a, VRPC_EVENT_DOMAIN(VRPC_DOMAIN_EVENT_ID_LIFECYCLE), NULL, on_event,
+                               "admin", NULL, &id, NULL) == VRPC_E_UNSUPPORTED &&
+               vrpc_conn_set_keepalive(a, 5, 5, NULL) == VRPC_E_UNSUPPORTED,
+           "admin: no events and no keepalive on an admin connection");
+    vrpc_conn_close(a);
+}
+
 int main(void)
 {
     if (!it_start("events"))
@@ -601,12 +628,20 @@ int main(void)
         return tap_done();
     }
     TAP_OK(vrpc_conn_start_event_thread(c) == 0, "the event thread services the connection");
+    TAP_OK(lib_rc("vrpc_conn_set_close_callback",
+                  vrpc_conn_set_close_callback(c, on_close, NULL, NULL, it_errp())) == 0,
+           "the close callback is set (registered on the daemon too)");
+    it_record(vrpc_pd_connect_register_close_callback.name);
     test_domains();
     test_network();
     test_pool();
     test_nodedev();
     test_concurrent();
     vrpc_conn_close(c);
+    TAP_OK(atomic_load(&close_calls) == 1 &&
+               atomic_load(&close_reason) == VRPC_CONNECT_CLOSE_REASON_CLIENT,
+           "vrpc_conn_close reports reason CLIENT once");
+    test_admin();
     test_secret();
     it_finish();
     return tap_done();
