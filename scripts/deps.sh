@@ -5,7 +5,8 @@ set -eu
 pkgs="gcc libc6-dev meson ninja-build pkg-config libjson-c-dev python3 xz-utils dpkg-dev
       libvirt-daemon libvirt-clients python3-libvirt util-linux procps clang libgnutls28-dev gnutls-bin
       libsasl2-dev libsasl2-modules sasl2-bin
-      openssh-server openssh-client netcat-openbsd"
+      openssh-server openssh-client netcat-openbsd
+      qemu-system-x86"
 missing=
 for p in $pkgs; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"
