@@ -45,9 +45,12 @@ typedef struct ev_info {
     uint32_t id_off, filter_off;
     bool key_uuid;    /* the filter is matched by its uuid (else its name) */
     uint32_t key_off; /* offset of the uuid / name in the filter struct */
-    /* The legacy form is the callback form's `msg` member, and the domain's
-     * uuid is at legacy_uuid_off in the callback-form value. */
+    /* The legacy form is the callback form's last member (`msg`), after
+     * callbackID and possibly more ints (PM events: reason); decoded behind
+     * legacy_prefix zero bytes. The domain's uuid is at legacy_uuid_off in
+     * the callback-form value. */
     bool legacy_ok;
+    uint32_t legacy_prefix;
     uint32_t legacy_uuid_off;
 } ev_info;
 
@@ -194,13 +197,19 @@ static bool add_family_event(ev_info *in, const char *fam, const char *idname, i
     in->key_off = kf->offset;
     in->id_off = reg->args->fields[0].offset;
     in->filter_off = reg->args->fields[1].offset;
-    if (leg && legacy_reg && legacy_dereg && cb->msg->nfields == 2 &&
-        cb->msg->fields[1].type == leg->msg) {
+    if (leg && legacy_reg && legacy_dereg && cb->msg->nfields >= 2 &&
+        cb->msg->fields[cb->msg->nfields - 1].type == leg->msg) {
+        const vrpc_field *last = &cb->msg->fields[cb->msg->nfields - 1];
         const vrpc_field *dom = field_named(leg->msg, "dom");
         const vrpc_field *uuid = dom ? field_named(dom->type, "uuid") : NULL;
-        if (uuid && uuid->type->kind == VRPC_KIND_OPAQUE_FIXED && uuid->type->bound == 16) {
+        bool ints = true;
+        uint32_t k;
+        for (k = 0; k + 1 < cb->msg->nfields; k++)
+            ints = ints && cb->msg->fields[k].type->kind == VRPC_KIND_INT;
+        if (ints && uuid && uuid->type->kind == VRPC_KIND_OPAQUE_FIXED && uuid->type->bound == 16) {
             in->legacy_ok = true;
-            in->legacy_uuid_off = cb->msg->fields[1].offset + dom->offset + uuid->offset;
+            in->legacy_prefix = 4 * (cb->msg->nfields - 1);
+            in->legacy_uuid_off = last->offset + dom->offset + uuid->offset;
         }
     }
     in->pub.key = VRPC_EVENT_KEY(family, value);
@@ -920,18 +929,17 @@ void vrpc_events_deliver(vrpc_conn *c, vrpc_evq_item *it)
         goto out;
     }
     if (form == FORM_LEGACY) {
-        /* The callback form is {int callbackID; <legacy msg> msg;}: decode
-         * the legacy payload behind a callbackID of 0. */
-        tmp = vrpc_malloc(len + 4);
+        /* The callback form is {int callbackID; [int reason;] <legacy msg>
+         * msg;}: decode the legacy payload behind zeros for those ints. */
+        tmp = vrpc_calloc(1, len + in->legacy_prefix);
         if (!tmp) {
             count_unrouted(c);
             goto out;
         }
-        vrpc_put_u32(tmp, 0);
         if (len)
-            memcpy(tmp + 4, bytes, len);
+            memcpy(tmp + in->legacy_prefix, bytes, len);
         bytes = tmp;
-        len += 4;
+        len += in->legacy_prefix;
     }
     if (vrpc_xdr_decode(in->pub.proc->msg, bytes, len, &value)) {
         pthread_mutex_lock(&ev->lock);

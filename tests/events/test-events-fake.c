@@ -720,6 +720,165 @@ static void test_self(void)
 
 /* ---- what is dropped ---- */
 
+/* ---- every event of the table, delivered ---- */
+
+/* The smallest valid XDR encoding of a value of type t: zeros, empty
+ * strings and arrays, absent optionals, each union's first arm. */
+static int min_wire(const vrpc_type *t, vrpc_buf *b)
+{
+    uint32_t i, n;
+    int rc = 0;
+    switch (t->kind) {
+    case VRPC_KIND_VOID:
+        return 0;
+    case VRPC_KIND_HYPER:
+    case VRPC_KIND_UHYPER:
+    case VRPC_KIND_DOUBLE:
+        return vrpc_buf_put_u64(b, 0);
+    case VRPC_KIND_ENUM:
+        return vrpc_buf_put_u32(b, t->nvalues ? (uint32_t)t->values[0].value : 0);
+    case VRPC_KIND_OPAQUE_FIXED:
+        n = (t->bound + 3) / 4;
+        for (i = 0; i < n && rc == 0; i++)
+            rc = vrpc_buf_put_u32(b, 0);
+        return rc;
+    case VRPC_KIND_ARRAY_FIXED:
+        for (i = 0; i < t->bound && rc == 0; i++)
+            rc = min_wire(t->elem, b);
+        return rc;
+    case VRPC_KIND_STRUCT:
+        for (i = 0; i < t->nfields && rc == 0; i++)
+            rc = min_wire(t->fields[i].type, b);
+        return rc;
+    case VRPC_KIND_UNION: {
+        const vrpc_union_arm *arm = t->narms ? &t->arms[0] : t->default_arm;
+        if (!arm)
+            return VRPC_E_INVALID;
+        rc = vrpc_buf_put_u32(b, (uint32_t)arm->value);
+        if (rc == 0 && arm->type)
+            rc = min_wire(arm->type, b);
+        return rc;
+    }
+    default: /* 4-byte scalars; empty strings, arrays, opaques; absent optionals */
+        return vrpc_buf_put_u32(b, 0);
+    }
+}
+
+typedef struct every {
+    const vrpc_event_info *info;
+    atomic_int calls, good;
+} every;
+
+static void on_every(vrpc_conn *c, const vrpc_event *ev, void *opaque)
+{
+    every *x = opaque;
+    void *copy = NULL;
+    (void)c;
+    atomic_fetch_add(&x->calls, 1);
+    if (ev->info == x->info && ev->type == x->info->proc->msg && ev->msg &&
+        vrpc_event_copy(ev, &copy) == 0 && copy)
+        atomic_fetch_add(&x->good, 1);
+    vrpc_free(copy);
+}
+
+static void test_every_event(void)
+{
+    fake f;
+    vrpc_conn *c;
+    size_t n = 0, i, bad = 0, sent = 0;
+    const vrpc_event_info *in = vrpc_event_infos(&n);
+    every *x = calloc(n, sizeof(*x));
+    int32_t *ids = calloc(n, sizeof(*ids));
+
+    if (!x || !ids || fake_start(&f, &c, 1, 1, 1)) {
+        TAP_OK(0, "every: fake daemon");
+        free(x);
+        free(ids);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        int id;
+        x[i].info = &in[i];
+        ids[i] = atomic_load(&f.next_cbid);
+        if (vrpc_event_register(c, in[i].key, NULL, on_every, &x[i], NULL, &id, NULL) != 0)
+            bad++;
+    }
+    TAP_OK(bad == 0 && atomic_load(&f.n_register) == (int)n,
+           "every: registered all %zu events, one daemon registration each", n);
+    for (i = 0; i < n; i++) {
+        vrpc_buf b = {0};
+        const vrpc_proc *p = in[i].proc;
+        if (min_wire(p->msg, &b) == 0 && b.len >= 4) {
+            vrpc_put_u32(b.data, (uint32_t)ids[i]); /* callbackID comes first */
+            if (send_pkt(&f, p->program, p->number, VRPC_MSG_MESSAGE, 1, VRPC_MSG_OK, b.data,
+                         b.len) == 0)
+                sent++;
+        }
+        vrpc_free(b.data);
+    }
+    WAIT_FOR((vrpc_conn_process(c), stats(c).delivered >= n), 5000);
+    bad = 0;
+    for (i = 0; i < n; i++)
+        if (atomic_load(&x[i].calls) != 1 || atomic_load(&x[i].good) != 1) {
+            tap_diag("%s: %d calls, %d as expected", in[i].name, atomic_load(&x[i].calls),
+                     atomic_load(&x[i].good));
+            bad++;
+        }
+    TAP_OK(sent == n && bad == 0 && stats(c).dropped_undecodable == 0,
+           "every: each of the %zu event procedures reaches exactly its callback, decoded "
+           "and copyable",
+           n);
+    vrpc_conn_close(c);
+    fake_finish(&f);
+
+    /* The older forms, from a daemon without callback IDs. */
+    if (fake_start(&f, &c, 1, 0, 1)) {
+        TAP_OK(0, "every: fake daemon without feature 14");
+        free(x);
+        free(ids);
+        return;
+    }
+    sent = bad = 0;
+    {
+        size_t nleg = 0;
+        for (i = 0; i < n; i++) {
+            int id;
+            atomic_store(&x[i].calls, 0);
+            atomic_store(&x[i].good, 0);
+            if (!in[i].legacy_proc)
+                continue;
+            nleg++;
+            if (vrpc_event_register(c, in[i].key, NULL, on_every, &x[i], NULL, &id, NULL) != 0)
+                bad++;
+        }
+        for (i = 0; i < n; i++) {
+            vrpc_buf b = {0};
+            const vrpc_proc *p = in[i].legacy_proc;
+            if (p && min_wire(p->msg, &b) == 0 &&
+                send_pkt(&f, p->program, p->number, VRPC_MSG_MESSAGE, 1, VRPC_MSG_OK, b.data,
+                         b.len) == 0)
+                sent++;
+            vrpc_free(b.data);
+        }
+        WAIT_FOR((vrpc_conn_process(c), stats(c).delivered >= nleg), 5000);
+        for (i = 0; i < n; i++)
+            if (in[i].legacy_proc &&
+                (atomic_load(&x[i].calls) != 1 || atomic_load(&x[i].good) != 1)) {
+                tap_diag("%s (older form): %d calls, %d as expected", in[i].name,
+                         atomic_load(&x[i].calls), atomic_load(&x[i].good));
+                bad++;
+            }
+        TAP_OK(nleg >= 16 && sent == nleg && bad == 0 && atomic_load(&f.n_legacy_reg) == (int)nleg,
+               "every: each of the %zu older domain event procedures reaches its callback in the "
+               "callback form",
+               nleg);
+    }
+    vrpc_conn_close(c);
+    fake_finish(&f);
+    free(x);
+    free(ids);
+}
+
 static void test_drops(void)
 {
     fake f;
@@ -1023,6 +1182,7 @@ int main(void)
     test_threads();
     test_self();
     test_stop_during_callback();
+    test_every_event();
     test_drops();
     test_legacy();
     test_close();
