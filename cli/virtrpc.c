@@ -103,8 +103,12 @@ typedef struct tty_auth {
     bool no_tty; /* credentials were needed but stdin is not a terminal */
 } tty_auth;
 
-/* Read one line from the terminal, without echo when secret; NULL on EOF. */
-static char *tty_read(FILE *tty, bool secret)
+/*
+ * Show prompt and read one line from the terminal, without echo when
+ * secret (echo goes off before the prompt shows, as getpass does, so that
+ * nothing typed after the prompt is echoed or flushed); NULL on EOF.
+ */
+static char *tty_ask(FILE *tty, const char *prompt, bool secret)
 {
     struct termios old, quiet;
     bool restore = false;
@@ -118,9 +122,10 @@ static char *tty_read(FILE *tty, bool secret)
         quiet.c_lflag |= ECHONL;
         restore = tcsetattr(fileno(tty), TCSAFLUSH, &quiet) == 0;
     }
+    dprintf(fileno(tty), "%s: ", prompt); /* unbuffered: tty is only read as a FILE */
     n = getline(&line, &cap, tty);
     if (restore)
-        tcsetattr(fileno(tty), TCSAFLUSH, &old);
+        tcsetattr(fileno(tty), TCSANOW, &old);
     if (n < 0) {
         free(line);
         return NULL;
@@ -146,7 +151,7 @@ static int tty_auth_cb(vrpc_auth_cred *creds, size_t n, void *userdata)
         return -1;
     }
     fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0 || !(tty = fdopen(fd, "r+"))) {
+    if (fd < 0 || !(tty = fdopen(fd, "r"))) {
         if (fd >= 0)
             close(fd);
         ta->no_tty = true;
@@ -155,15 +160,8 @@ static int tty_auth_cb(vrpc_auth_cred *creds, size_t n, void *userdata)
     for (i = 0; i < n; i++) {
         bool secret =
             creds[i].type == VRPC_CRED_PASSPHRASE || creds[i].type == VRPC_CRED_NOECHOPROMPT;
-        char *answer;
-        if (creds[i].challenge && creds[i].challenge[0])
-            fprintf(tty, "%s\n", creds[i].challenge);
-        fprintf(tty, "%s", creds[i].prompt ? creds[i].prompt : "Answer");
-        if (creds[i].defresult && creds[i].defresult[0] && !secret)
-            fprintf(tty, " [%s]", creds[i].defresult);
-        fprintf(tty, ": ");
-        fflush(tty);
-        answer = tty_read(tty, secret);
+        /* As virsh: the prompt only; an empty answer takes the default. */
+        char *answer = tty_ask(tty, creds[i].prompt ? creds[i].prompt : "Answer", secret);
         if (!answer) {
             fclose(tty);
             return -1;

@@ -336,6 +336,8 @@ while time.time() < deadline:
         out += d
     if answers and answers[0][0] in out.lower().split(b"\n")[-1]:
         os.write(fd, answers.pop(0)[1])
+if time.time() >= deadline:
+    os.kill(pid, 9)
 _, st = os.waitpid(pid, 0)
 sys.stdout.write(out.decode(errors="replace"))
 print("\nEXIT %d" % os.waitstatus_to_exitcode(st))
