@@ -338,11 +338,47 @@ static void loop_dispose(void *ctx, const sasl_utils_t *utils)
     (void)utils;
 }
 
-static sasl_client_plug_t loop_plug = {
-    .mech_name = "X-LOOP",
-    .mech_new = loop_new,
-    .mech_step = loop_step,
-    .mech_dispose = loop_dispose,
+/*
+ * "X-WEAK" claims a strong layer (so it is offered on plain TCP) but
+ * completes at once with SSF 0: the client's own check must refuse it.
+ */
+static int weak_step(void *ctx, sasl_client_params_t *params, const char *in, unsigned inlen,
+                     sasl_interact_t **need, const char **out, unsigned *outlen,
+                     sasl_out_params_t *oparams)
+{
+    (void)ctx;
+    (void)in;
+    (void)inlen;
+    (void)need;
+    if (params->canon_user(params->utils->conn, "weak", 0, SASL_CU_AUTHID | SASL_CU_AUTHZID,
+                           oparams) != SASL_OK)
+        return SASL_FAIL;
+    *out = "weak";
+    *outlen = 4;
+    oparams->doneflag = 1;
+    oparams->mech_ssf = 0;
+    oparams->maxoutbuf = 0;
+    oparams->encode = NULL;
+    oparams->decode = NULL;
+    return SASL_OK;
+}
+
+static sasl_client_plug_t test_plugs[] = {
+    {
+        .mech_name = "X-LOOP",
+        .mech_new = loop_new,
+        .mech_step = loop_step,
+        .mech_dispose = loop_dispose,
+    },
+    {
+        .mech_name = "X-WEAK",
+        .max_ssf = 256,
+        .security_flags = SASL_SEC_NOPLAINTEXT | SASL_SEC_NOANONYMOUS,
+        .features = SASL_FEAT_WANT_CLIENT_FIRST,
+        .mech_new = loop_new,
+        .mech_step = weak_step,
+        .mech_dispose = loop_dispose,
+    },
 };
 
 static int loop_init(const sasl_utils_t *utils, int max_version, int *out_version,
@@ -351,8 +387,8 @@ static int loop_init(const sasl_utils_t *utils, int max_version, int *out_versio
     (void)utils;
     (void)max_version;
     *out_version = SASL_CLIENT_PLUG_VERSION;
-    *pluglist = &loop_plug;
-    *plugcount = 1;
+    *pluglist = test_plugs;
+    *plugcount = 2;
     return SASL_OK;
 }
 
@@ -508,6 +544,20 @@ static void test_sasl(void)
                 "sasl: a mechanism and a daemon that never complete: %d round trips, refused",
                 VRPC_SASL_MAX_STEPS))
         tap_diag("rc %d steps %d err %s", rc, s.steps, e ? e->message : "-");
+    vrpc_free(e);
+    e = NULL;
+
+    /* A mechanism that ends without the layer it promised, on plain TCP. */
+    memset(&s, 0, sizeof(s));
+    s.mechlist = "X-WEAK";
+    rc = sasl_open(&s, "", true, NULL, NULL, &e, &d);
+    if (!TAP_OK(rc == VRPC_E_AUTH &&
+                    msg_is(e, VRPC_ERR_AUTH_FAILED, VRPC_FROM_REMOTE,
+                           "authentication failed: negotiation SSF 0 was not strong enough") &&
+                    strcmp(fake_seen(&d), "66 67 68") == 0,
+                "sasl: plain TCP, the negotiated SSF 0 < 56: refused by the client (libvirt's "
+                "message), nothing sent after"))
+        tap_diag("rc %d seen '%s' err %s", rc, fake_seen(&d), e ? e->message : "-");
     vrpc_free(e);
     e = NULL;
 
