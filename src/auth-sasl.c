@@ -678,20 +678,3 @@ out:
     vrpc_free(pret);
     return rc;
 }
-
-/* ---- polkit ---- */
-
-int vrpc_polkit_authenticate(vrpc_conn *c, vrpc_error **err)
-{
-    vrpc_auth_polkit_ret *ret = NULL;
-    int rc = vrpc_call(c, &vrpc_pd_auth_polkit, NULL, (void **)&ret, err);
-    if (rc)
-        return rc;
-    if (ret->complete != 1) {
-        AUTH_ERR(err, VRPC_FROM_REMOTE, "polkit authentication did not complete (complete = %d)",
-                 (int)ret->complete);
-        rc = VRPC_E_AUTH;
-    }
-    vrpc_free(ret);
-    return rc;
-}
