@@ -786,8 +786,18 @@ static int io_pass(vrpc_conn *c)
 {
     if (c->status == 0 && c->out_head)
         flush_out(c);
-    if (c->status == 0)
+    if (c->status == 0 && c->tr && !vrpc_conn_input_wanted_locked(c)) {
+        /* Input paused (a stream's reader is behind): read only to learn
+         * that the peer is gone. */
+        struct pollfd pf = {c->tr->ops->fd(c->tr), POLLRDHUP, 0};
+        if (poll(&pf, 1, 0) > 0 && (pf.revents & (POLLHUP | POLLERR | POLLRDHUP))) {
+            c->rx_full_override = true;
+            read_input(c, true);
+            c->rx_full_override = false;
+        }
+    } else if (c->status == 0) {
         read_input(c, true);
+    }
     if (c->status == 0 && c->out_head)
         flush_out(c);
     if (c->status && c->tr)
@@ -850,7 +860,9 @@ static int io_loop(vrpc_conn *c, vrpc_pending *p, int64_t deadline)
         if (c->tr->ops->events)
             want = c->tr->ops->events(c->tr, want);
         pfd[0].fd = c->tr->ops->fd(c->tr);
-        pfd[0].events = want;
+        /* Input paused: still learn when the peer goes (a TCP FIN is only
+         * POLLRDHUP, not POLLHUP). */
+        pfd[0].events = want | ((asked & POLLIN) ? 0 : POLLRDHUP);
         pfd[0].revents = 0;
         pfd[1].fd = c->wake_rd;
         pfd[1].events = POLLIN;
@@ -895,8 +907,8 @@ static int io_loop(vrpc_conn *c, vrpc_pending *p, int64_t deadline)
             flush_out(c);
         if (c->status)
             break;
-        if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-            if (!(want & POLLIN) && (pfd[0].revents & (POLLHUP | POLLERR))) {
+        if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR | POLLRDHUP)) {
+            if (!(asked & POLLIN) && (pfd[0].revents & (POLLHUP | POLLERR | POLLRDHUP))) {
                 /* The peer is gone while input is paused: read what is left
                  * (bounded by the socket buffers) to learn why. */
                 c->rx_full_override = true;
