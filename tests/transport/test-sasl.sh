@@ -307,6 +307,19 @@ refused "tcp: auth=polkit not offered" "$tcp?authfile=$tmp/auth.conf&auth=polkit
 
 # Credentials needed, none in a file, no terminal: a clear one-line refusal.
 if [ -n "$cli" ]; then
+    # An auth file that cannot be read: said so (virsh: "the cause is unknown").
+    "$cli" -c "$tcp?authfile=$tmp/missing.conf" list >"$tmp/ours" 2>"$tmp/ours.err" </dev/null
+    a=$?
+    [ $a -eq 1 ] && [ "$(cat "$tmp/ours.err")" = "virtrpc: authentication: cannot read the auth file \
+$tmp/missing.conf: No such file or directory" ]
+    r=$?
+    "$virsh" -c "$tcp?authfile=$tmp/missing.conf" list >/dev/null 2>&1 </dev/null
+    b=$?
+    [ $r -eq 0 ] && [ $b -ne 0 ]
+    r=$?
+    ok $r "an auth file that cannot be read: refused by both, virtrpc names the file"
+    [ $r -ne 0 ] && diag "$tmp/ours.err"
+
     "$cli" -c "$tcp" list >"$tmp/ours" 2>"$tmp/ours.err" </dev/null
     a=$?
     [ $a -eq 1 ] && [ "$(wc -l <"$tmp/ours.err")" -eq 1 ] &&
