@@ -412,6 +412,83 @@ static void test_channel(void)
     }
 }
 
+/* ---- tunnelled migration: the stream that the protocol file does not annotate ---- */
+
+static void test_tunnel(void)
+{
+    vrpc_domain_migrate_prepare_tunnel3_params_args a;
+    vrpc_domain_migrate_prepare_tunnel3_params_ret *r = NULL;
+    vrpc_typed_param tp;
+    vrpc_stream *st = NULL;
+    vrpc_error *e = NULL;
+    char *dname = su_strf("%s-in", name), *out = NULL;
+    const char *uuid = "5eed0000-1111-4222-8333-444455556666";
+    char *xml = su_strf("<domain type='qemu'><name>%s</name><uuid>%s</uuid>"
+                        "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+                        "<os><type arch='x86_64' machine='pc'>hvm</type></os>"
+                        "<devices><video><model type='vga'/></video></devices></domain>",
+                        dname, uuid);
+    /* The migration cookie a source host would send (libvirtd 9.0.0's qemu
+     * driver crashes on a prepare without one). */
+    char *cookie = su_strf("<qemu-migration><name>%s</name><uuid>%s</uuid><hostname>source"
+                           "</hostname><hostuuid>5eed0000-0000-4000-8000-000000000001</hostuuid>"
+                           "</qemu-migration>",
+                           dname, uuid);
+    int rc;
+
+    TAP_OK(vrpc_proc_opens_stream(&vrpc_pd_domain_migrate_prepare_tunnel3_params) &&
+               vrpc_pd_domain_migrate_prepare_tunnel3_params.stream == VRPC_STREAM_NONE,
+           "domain_migrate_prepare_tunnel3_params opens a stream, unannotated in the .x file");
+    memset(&a, 0, sizeof(a));
+    memset(&tp, 0, sizeof(tp));
+    tp.field = (char *)VRPC_MIGRATE_PARAM_DEST_XML;
+    tp.value.type = VRPC_TYPED_PARAM_STRING;
+    tp.value.u.s = xml;
+    a.params.n = 1;
+    a.params.items = &tp;
+    a.cookie_in.len = (uint32_t)strlen(cookie) + 1;
+    a.cookie_in.data = (uint8_t *)cookie;
+    a.flags = VRPC_MIGRATE_TUNNELLED | VRPC_MIGRATE_PEER2PEER;
+    rc = vrpc_stream_call(c, &vrpc_pd_domain_migrate_prepare_tunnel3_params, &a, (void **)&r, &st,
+                          &e);
+    TAP_OK(rc == 0 && st, "prepare an incoming tunnelled migration: a stream to feed it %s",
+           rc ? su_err(e) : "");
+    vrpc_free(e);
+    e = NULL;
+    if (rc == 0) {
+        su_sh(&out, "virsh -c '%s' domstate %s", uri, dname);
+        TAP_OK(out && strstr(out, "paused"), "the destination VM waits for the data (%s)",
+               out ? strtok(out, "\n") : "?");
+        free(out);
+        out = NULL;
+        rc = vrpc_stream_abort(st, &e);
+        TAP_OK(rc == 0 || rc == VRPC_E_REMOTE, "abort the migration stream %s",
+               rc ? su_err(e) : "");
+        vrpc_free(e);
+        e = NULL;
+        vrpc_stream_free(st);
+        {
+            /* The source would now end the job (finish3 with cancelled=1);
+             * destroying the waiting VM does the same here. */
+            vrpc_domain_lookup_by_name_args la = {dname};
+            vrpc_domain_lookup_by_name_ret *lr = NULL;
+            rc = vrpc_domain_lookup_by_name(c, &la, &lr, &e);
+            if (rc == 0) {
+                vrpc_domain_destroy_args da = {lr->dom};
+                rc = vrpc_domain_destroy(c, &da, &e);
+            }
+            TAP_OK(rc == 0, "destroy the destination VM %s", rc ? su_err(e) : "");
+            vrpc_free(lr);
+            vrpc_free(e);
+            e = NULL;
+        }
+    }
+    vrpc_free(r);
+    free(xml);
+    free(cookie);
+    free(dname);
+}
+
 /* ---- the tool's console ---- */
 
 static void test_tool_console(void)
@@ -553,6 +630,7 @@ int main(int argc, char **argv)
     test_screenshot();
     test_fds();
     test_channel();
+    test_tunnel();
     test_tool_console();
     {
         vrpc_domain_destroy_args da = {dom};
