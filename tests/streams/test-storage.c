@@ -617,6 +617,71 @@ static void test_two_streams(void)
     vrpc_free(b);
 }
 
+/* ---- descriptors into the test driver (built into every libvirtd) ---- */
+
+static void test_create_with_files(void)
+{
+    char *turi = su_strf("test+unix:///default?socket=%s", getenv("VRPC_STREAMS_SOCKET"));
+    char *name = su_strf("vrpc-files-%d", (int)getpid());
+    char *xml = su_strf("<domain type='test'><name>%s</name><memory>1024</memory>"
+                        "<os><type>hvm</type></os></domain>",
+                        name);
+    vrpc_domain_create_xml_with_files_args xa = {xml, 0};
+    vrpc_domain_create_xml_with_files_ret *xr = NULL;
+    vrpc_domain_define_xml_args da = {xml};
+    vrpc_domain_define_xml_ret *dr = NULL;
+    vrpc_error *e = NULL;
+    vrpc_conn *t = NULL;
+    int p[2], base = su_count_fds(), rc;
+    char *out = NULL;
+
+    if (vrpc_conn_open(&t, turi, 0, &e) != 0 || pipe2(p, O_CLOEXEC) < 0) {
+        TAP_OK(0, "open %s: %s", turi, su_err(e));
+        vrpc_free(e);
+        free(turi);
+        free(name);
+        free(xml);
+        return;
+    }
+    rc = vrpc_call_fds(t, &vrpc_pd_domain_create_xml_with_files, &xa, p, 2, (void **)&xr, NULL,
+                       NULL, &e);
+    TAP_OK(rc == 0 && xr && strcmp(xr->dom.name, name) == 0,
+           "domain_create_xml_with_files with two descriptors (test driver) %s",
+           rc ? su_err(e) : "");
+    vrpc_free(e);
+    e = NULL;
+    su_sh(&out, "virsh -c '%s' domstate %s", turi, name);
+    TAP_OK(out && strstr(out, "running"), "virsh sees it running");
+    free(out);
+    if (xr) {
+        vrpc_domain_destroy_args ka = {xr->dom};
+        vrpc_domain_destroy(t, &ka, NULL);
+    }
+    rc = vrpc_domain_define_xml(t, &da, &dr, &e);
+    if (rc == 0) {
+        vrpc_domain_create_with_files_args ca = {dr->dom, 0};
+        rc = vrpc_call_fds(t, &vrpc_pd_domain_create_with_files, &ca, &p[0], 1, NULL, NULL, NULL,
+                           &e);
+    }
+    TAP_OK(rc == 0, "domain_create_with_files with one descriptor %s", rc ? su_err(e) : "");
+    vrpc_free(e);
+    if (dr) {
+        vrpc_domain_destroy_args ka = {dr->dom};
+        vrpc_domain_undefine_args ua = {dr->dom};
+        vrpc_domain_destroy(t, &ka, NULL);
+        vrpc_domain_undefine(t, &ua, NULL);
+    }
+    close(p[0]);
+    close(p[1]);
+    vrpc_conn_close(t);
+    TAP_OK(su_count_fds() == base, "no descriptor left by the calls with files");
+    vrpc_free(xr);
+    vrpc_free(dr);
+    free(turi);
+    free(name);
+    free(xml);
+}
+
 int main(int argc, char **argv)
 {
     char tmpl[] = "/tmp/vrpc-st-XXXXXX";
@@ -642,6 +707,7 @@ int main(int argc, char **argv)
     test_abort_and_errors();
     test_slow_reader();
     test_two_streams();
+    test_create_with_files();
     vrpc_conn_close(c);
     vrpc_free(pool_keep);
     TAP_OK(su_count_fds() == base, "no descriptor left open (%d, %d)", su_count_fds(), base);
