@@ -1446,8 +1446,8 @@ void vrpc_conn_wake_locked(vrpc_conn *c)
 
 bool vrpc_conn_input_wanted_locked(const vrpc_conn *c)
 {
-    return c->rx_full == 0 || c->rx_full_override || c->rx_waiters > 0 ||
-           c->pending.count > 0 || c->fd_target != NULL;
+    return c->rx_full == 0 || c->rx_full_override || c->rx_waiters > 0 || c->pending.count > 0 ||
+           c->fd_target != NULL;
 }
 
 /* ---- creation, accessors, close ---- */
