@@ -186,3 +186,17 @@ void vrpc_error_move(vrpc_error **dst, vrpc_error **src)
         vrpc_free(*src);
     *src = NULL;
 }
+
+void vrpc_error_set_step(vrpc_error **err, const char *step)
+{
+    vrpc_error tmp, *n;
+    if (!err || !*err)
+        return;
+    tmp = **err;
+    tmp.str1 = (char *)step;
+    n = vrpc_error_dup(&tmp, NULL);
+    if (!n)
+        return;
+    vrpc_free(*err);
+    *err = n;
+}

@@ -51,6 +51,13 @@ vrpc_error *vrpc_error_dup(const vrpc_error *e, const char *message);
  */
 void vrpc_error_prefix(vrpc_error **err, const char *fmt, ...) VRPC_PRINTF(2, 3);
 
+/*
+ * Tag *err with the open step it belongs to (its str1, see
+ * vrpc_open_failed_step() in <virtrpc/conn.h>). The message is not changed.
+ * On allocation failure *err stays as it was.
+ */
+void vrpc_error_set_step(vrpc_error **err, const char *step);
+
 /* Hand *src to dst (if dst is not NULL) or free it; *src becomes NULL. */
 void vrpc_error_move(vrpc_error **dst, vrpc_error **src);
 

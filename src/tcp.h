@@ -37,13 +37,6 @@ int vrpc_transport_tcp_connect(const char *host, int port, int timeout_ms, vrpc_
 /* "HOST:PORT", with brackets around an IPv6 literal; NULL if out of memory. */
 char *vrpc_tcp_peer_name(const char *host, int port);
 
-/*
- * Tag *err with the open step it belongs to (its str1, see
- * vrpc_open_failed_step() in <virtrpc/conn.h>). The message is not changed.
- * On allocation failure *err stays as it was.
- */
-void vrpc_error_set_step(vrpc_error **err, const char *step);
-
 /* True when t is a TCP transport made by vrpc_transport_tcp_connect(). */
 bool vrpc_transport_is_tcp(const vrpc_transport *t);
 

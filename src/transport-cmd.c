@@ -22,7 +22,6 @@
 
 #include "alloc.h"
 #include "error.h"
-#include "tcp.h" /* vrpc_error_set_step */
 #include "transport-cmd.h"
 
 extern char **environ;

@@ -93,20 +93,6 @@ static const vrpc_transport_ops tcp_ops = {
     .close = tcp_close,
 };
 
-void vrpc_error_set_step(vrpc_error **err, const char *step)
-{
-    vrpc_error tmp, *n;
-    if (!err || !*err)
-        return;
-    tmp = **err;
-    tmp.str1 = (char *)step;
-    n = vrpc_error_dup(&tmp, NULL);
-    if (!n)
-        return;
-    vrpc_free(*err);
-    *err = n;
-}
-
 bool vrpc_transport_is_tcp(const vrpc_transport *t)
 {
     return t && t->ops == &tcp_ops;
