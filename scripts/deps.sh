@@ -4,7 +4,7 @@
 set -eu
 pkgs="gcc libc6-dev meson ninja-build pkg-config libjson-c-dev python3 xz-utils dpkg-dev
       libvirt-daemon libvirt-clients python3-libvirt util-linux procps clang libgnutls28-dev gnutls-bin
-      libsasl2-dev libsasl2-modules sasl2-bin
+      libsasl2-dev libsasl2-modules sasl2-bin valgrind
       openssh-server openssh-client netcat-openbsd
       qemu-system-x86"
 missing=
