@@ -391,7 +391,18 @@ int vrpc_conn_queue_locked(vrpc_conn *c, uint8_t *data, size_t len)
 
 static int queue_pong(vrpc_conn *c)
 {
-    vrpc_outmsg *m = vrpc_calloc(1, sizeof(*m) + VRPC_MSG_PACKET_MIN);
+    vrpc_outmsg *m = c->out_tail;
+    vrpc_msg_header h;
+
+    /* A PONG still waiting unsent at the end of the queue answers this PING
+     * too: a daemon that floods PINGs and reads nothing cannot make the
+     * queue grow without bound. */
+    if (m && m->data_inline && m->off == 0 && m->len == VRPC_MSG_PACKET_MIN) {
+        vrpc_msg_header_get(m->data + VRPC_MSG_LEN_SIZE, &h);
+        if (h.prog == VRPC_MSG_KEEPALIVE_PROG && h.proc == VRPC_MSG_KEEPALIVE_PONG)
+            return 0;
+    }
+    m = vrpc_calloc(1, sizeof(*m) + VRPC_MSG_PACKET_MIN);
     if (!m)
         return VRPC_E_NOMEM;
     m->data = (uint8_t *)(m + 1);
@@ -762,6 +773,11 @@ static int read_input(vrpc_conn *c, bool drain)
                                    "connection closed by the daemon in the middle of a packet "
                                    "(%zu bytes received)",
                                    c->in_len);
+            else if (c->skip_carriers)
+                e = vrpc_error_new(VRPC_ERR_RPC, VRPC_FROM_RPC,
+                                   "connection closed by the daemon before %u announced file "
+                                   "descriptors arrived",
+                                   c->skip_carriers);
             else
                 e = vrpc_error_new(VRPC_ERR_RPC, VRPC_FROM_RPC, "connection closed by the daemon");
             vrpc_conn_fail_locked(c, VRPC_E_CLOSED, e);
@@ -1241,6 +1257,23 @@ int vrpc_call_wait(vrpc_conn *c, vrpc_pending *p, void **ret, vrpc_error **err)
     return wait_common(c, p, ret, NULL, NULL, err, -1);
 }
 
+int vrpc_call_wait_timeout(vrpc_conn *c, vrpc_pending *p, void **ret, vrpc_error **err,
+                           int timeout_ms)
+{
+    return wait_common(c, p, ret, NULL, NULL, err, timeout_ms);
+}
+
+void vrpc_conn_shutdown(vrpc_conn *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    vrpc_conn_fail_locked(
+        c, VRPC_E_CLOSED,
+        vrpc_error_new(VRPC_ERR_RPC, VRPC_FROM_RPC, "connection shut down by the client"));
+    pthread_mutex_unlock(&c->lock);
+}
+
 int vrpc_conn_wait_fds(vrpc_conn *c, vrpc_pending *p, void **ret, int **fds, size_t *nfds,
                        vrpc_error **err, int timeout_ms)
 {
@@ -1358,6 +1391,15 @@ int vrpc_conn_process(vrpc_conn *c)
 }
 
 /* ---- waits that are not for a reply (streams) ---- */
+
+void vrpc_conn_io_pass_locked(vrpc_conn *c)
+{
+    if (!c->io_owner && c->status == 0) {
+        c->io_owner = true;
+        io_pass(c);
+        release_io(c);
+    }
+}
 
 int64_t vrpc_conn_now_ms(void)
 {

@@ -46,7 +46,7 @@ typedef struct vrpc_error vrpc_error;
 typedef struct vrpc_pending vrpc_pending;
 
 enum {
-    VRPC_OPEN_READONLY = 1 << 0, /* open read-only (the daemon's -sock-ro socket) */
+    VRPC_OPEN_READONLY = 1 << 0,     /* open read-only (the daemon's -sock-ro socket) */
     VRPC_OPEN_NO_AUTOSTART = 1 << 1, /* never start a session daemon */
 };
 
@@ -334,6 +334,25 @@ VRPC_EXPORT int vrpc_call_wait(vrpc_conn *c, vrpc_pending *p, void **ret, vrpc_e
  * returns VRPC_E_AGAIN (the handle stays valid) if the reply is not there yet.
  */
 VRPC_EXPORT int vrpc_call_poll(vrpc_conn *c, vrpc_pending *p, void **ret, vrpc_error **err);
+
+/*
+ * vrpc_call_wait with a deadline: timeout_ms >= 0 gives up after that many
+ * milliseconds with VRPC_E_TIMEOUT (VRPC_ERR_OPERATION_TIMEOUT, "no reply to
+ * PROC (serial N) within T ms"); the handle is then consumed and the late
+ * reply dropped when it comes; the connection stays usable. timeout_ms < 0:
+ * no limit (vrpc_call_wait).
+ */
+VRPC_EXPORT int vrpc_call_wait_timeout(vrpc_conn *c, vrpc_pending *p, void **ret, vrpc_error **err,
+                                       int timeout_ms);
+
+/*
+ * Cancel everything on the connection, from any thread: every call waiting
+ * or queued fails at once with VRPC_E_CLOSED ("connection shut down by the
+ * client"), the socket is closed, later calls fail the same way. Unlike
+ * vrpc_conn_close() it frees nothing and may run while other threads use
+ * the connection; vrpc_conn_close() must still be called. NULL-safe.
+ */
+VRPC_EXPORT void vrpc_conn_shutdown(vrpc_conn *c);
 
 /* Forget a pending call: its reply is dropped when it comes. Consumes p. NULL-safe. */
 VRPC_EXPORT void vrpc_call_discard(vrpc_conn *c, vrpc_pending *p);
