@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+// The bench workloads with go-libvirt (Debian's golang-github-digitalocean-go-libvirt-dev).
+//
+//	gobench SOCKET URI w1|w2|w4|w6 N [THREADS]
+//
+// Prints one line of key=value results, as the C programs do.
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+	"github.com/digitalocean/go-libvirt/socket/dialers"
+)
+
+func open(sock, uri string) *libvirt.Libvirt {
+	l := libvirt.NewWithDialer(dialers.NewLocal(dialers.WithSocket(sock)))
+	if err := l.ConnectToURI(libvirt.ConnectURI(uri)); err != nil {
+		fmt.Fprintln(os.Stderr, "connect:", err)
+		os.Exit(1)
+	}
+	return l
+}
+
+func calls(l *libvirt.Libvirt, n int) {
+	for i := 0; i < n; i++ {
+		d, err := l.DomainLookupByName("test")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "lookup:", err)
+			os.Exit(1)
+		}
+		if _, _, _, _, _, err := l.DomainGetInfo(d); err != nil {
+			fmt.Fprintln(os.Stderr, "info:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+func main() {
+	if len(os.Args) < 5 {
+		fmt.Fprintln(os.Stderr, "usage: gobench SOCKET URI w1|w2|w4|w6 N [THREADS]")
+		os.Exit(2)
+	}
+	sock, uri, w := os.Args[1], os.Args[2], os.Args[3]
+	n, _ := strconv.Atoi(os.Args[4])
+	threads := 8
+	if len(os.Args) > 5 {
+		threads, _ = strconv.Atoi(os.Args[5])
+	}
+	var ops int
+	var start time.Time
+	var ru0 syscall.Rusage
+	switch w {
+	case "w1", "w2":
+		l := open(sock, uri)
+		start = time.Now()
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+		if w == "w1" {
+			calls(l, n)
+		} else {
+			var wg sync.WaitGroup
+			for t := 0; t < threads; t++ {
+				wg.Add(1)
+				go func() { defer wg.Done(); calls(l, n/threads) }()
+			}
+			wg.Wait()
+			n = n / threads * threads
+		}
+		ops = 2 * n
+		l.Disconnect()
+	case "w4":
+		l := open(sock, uri)
+		start = time.Now()
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+		doms, _, err := l.ConnectListAllDomains(1, 0)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "list:", err)
+			os.Exit(1)
+		}
+		for _, d := range doms {
+			if _, _, _, _, _, err := l.DomainGetInfo(d); err != nil {
+				fmt.Fprintln(os.Stderr, "info:", err)
+				os.Exit(1)
+			}
+			if _, err := l.DomainGetXMLDesc(d, 0); err != nil {
+				fmt.Fprintln(os.Stderr, "xml:", err)
+				os.Exit(1)
+			}
+		}
+		ops = len(doms)
+		l.Disconnect()
+	case "w6":
+		start = time.Now()
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+		for i := 0; i < n; i++ {
+			l := open(sock, uri)
+			if _, err := l.ConnectGetVersion(); err != nil {
+				fmt.Fprintln(os.Stderr, "version:", err)
+				os.Exit(1)
+			}
+			l.Disconnect()
+		}
+		ops = n
+	default:
+		fmt.Fprintln(os.Stderr, "unknown workload", w)
+		os.Exit(2)
+	}
+	wall := time.Since(start).Seconds()
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	cpu := float64(ru.Utime.Sec+ru.Stime.Sec-ru0.Utime.Sec-ru0.Stime.Sec) +
+		float64(ru.Utime.Usec+ru.Stime.Usec-ru0.Utime.Usec-ru0.Stime.Usec)/1e6
+	fmt.Printf("wall=%.6f ops=%d cpu=%.6f maxrss_kb=%d\n", wall, ops, cpu, ru.Maxrss)
+}
