@@ -247,5 +247,7 @@ bool macro_register(const char *name, xval value, loc where);
 /* Look a macro up: returns true and its value if registered. */
 bool macro_lookup(const char *name, xval *value, loc *where);
 bool macro_reserved(const char *name);
+/* Forget every registered name (gen_reset). */
+void names_reset(void);
 
 #endif

@@ -191,6 +191,14 @@ static void tokenize_line(const char *s, size_t n, int line, pvec *toks)
 
 static pvec file_consts; /* definitions of the file being scanned */
 
+void headers_reset(void)
+{
+    memset(&all_consts, 0, sizeof(all_consts));
+    memset(&first_def, 0, sizeof(first_def));
+    memset(&file_consts, 0, sizeof(file_consts));
+    nfiles = 0;
+}
+
 static hconst *add_const(const char *name, loc where, const char *file_base, hc_kind kind,
                          const char *text, hconst *prev)
 {

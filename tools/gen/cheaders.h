@@ -28,6 +28,9 @@ hc_result headers_value(const char *name, xval *out, loc *where);
  * different value of the same C name. */
 void headers_emit(sbuf *out);
 
+/* Forget every scanned header (gen_reset). */
+void headers_reset(void);
+
 /* Number of header files scanned. */
 size_t headers_file_count(void);
 

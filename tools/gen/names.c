@@ -165,6 +165,12 @@ typedef struct macro_entry {
 
 static smap macros;
 
+void names_reset(void)
+{
+    memset(&cnames, 0, sizeof(cnames));
+    memset(&macros, 0, sizeof(macros));
+}
+
 bool macro_reserved(const char *name)
 {
     static const char *const fixed[] = {

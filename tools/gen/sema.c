@@ -5,6 +5,7 @@
  * written, the minimum wire sizes, and the procedure tables.
  */
 #include "ast.h"
+#include "cheaders.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,19 @@ static pvec scalar_list; /* used scalar descriptors in base_kind order */
 static pvec emit_order;  /* ntype * (struct/union definitions and typedefs) */
 
 enum { ST_NONE = 0, ST_BUSY, ST_DONE };
+
+void gen_reset(void)
+{
+    arena_release_all();
+    memset(&G, 0, sizeof(G));
+    memset(&anon_descs, 0, sizeof(anon_descs));
+    memset(&anon_map, 0, sizeof(anon_map));
+    memset(scalars, 0, sizeof(scalars));
+    memset(&scalar_list, 0, sizeof(scalar_list));
+    memset(&emit_order, 0, sizeof(emit_order));
+    names_reset();
+    headers_reset();
+}
 
 const char *vkind_name(vkind k)
 {

@@ -38,8 +38,13 @@ static void arena_unlink(block *b)
         b->h.next->h.prev = b->h.prev;
 }
 
+jmp_buf *gen_fatal_jump;
+bool gen_quiet;
+
 static _Noreturn void out_of_memory(void)
 {
+    if (gen_fatal_jump)
+        longjmp(*gen_fatal_jump, 1);
     fputs("virtrpc-gen: out of memory\n", stderr);
     exit(1);
 }
@@ -135,6 +140,8 @@ void register_output_file(const char *path)
 
 static _Noreturn void die(void)
 {
+    if (gen_fatal_jump)
+        longjmp(*gen_fatal_jump, 1);
     for (size_t i = 0; i < outputs.n; i++)
         remove((const char *)outputs.v[i]);
     fflush(stdout);
@@ -143,6 +150,8 @@ static _Noreturn void die(void)
 
 void fatal_at(loc l, const char *fmt, ...)
 {
+    if (gen_quiet)
+        die();
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "%s:%d:%d: ", l.file ? l.file : "<input>", l.line, l.col);
@@ -154,6 +163,8 @@ void fatal_at(loc l, const char *fmt, ...)
 
 void fatal(const char *fmt, ...)
 {
+    if (gen_quiet)
+        die();
     va_list ap;
     va_start(ap, fmt);
     fputs("virtrpc-gen: ", stderr);

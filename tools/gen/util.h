@@ -9,6 +9,7 @@
 #ifndef VRPCGEN_UTIL_H
 #define VRPCGEN_UTIL_H
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,6 +40,13 @@ void arena_release_all(void);
 _Noreturn void fatal_at(loc l, const char *fmt, ...) GEN_PRINTF(2, 3);
 /* Print "virtrpc-gen: message" and exit with status 1. */
 _Noreturn void fatal(const char *fmt, ...) GEN_PRINTF(1, 2);
+/* For a fuzz target: when gen_fatal_jump is set, fatal errors (and running
+ * out of memory) longjmp there with value 1 instead of exiting, printing
+ * nothing if gen_quiet; the arena still holds every allocation. */
+extern jmp_buf *gen_fatal_jump;
+extern bool gen_quiet;
+/* Forget every definition (and release the arena): a fresh generator. */
+void gen_reset(void);
 /* Files written so far are removed by fatal()/fatal_at(). */
 void register_output_file(const char *path);
 
