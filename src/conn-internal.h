@@ -265,6 +265,10 @@ int vrpc_conn_wait_space_locked(vrpc_conn *c, size_t limit, int64_t deadline);
  * write what the socket takes now. Lock held. */
 void vrpc_conn_kick_locked(vrpc_conn *c);
 
+/* A non-blocking pass (write, read, dispatch to the hooks) when no thread
+ * owns the I/O role; unlike vrpc_conn_process() it runs no callbacks. */
+void vrpc_conn_io_pass_locked(vrpc_conn *c);
+
 /* Something the I/O owner polls for changed (input resumed): wake it. */
 void vrpc_conn_wake_locked(vrpc_conn *c);
 

@@ -741,13 +741,10 @@ static ssize_t recv_common(vrpc_stream *st, uint8_t *buf, size_t len, uint64_t *
             break;
         if (flags & VRPC_STREAM_NONBLOCK) {
             if (!processed && !c->io_owner) {
-                /* Read what is there now, as vrpc_conn_process() would. */
+                /* Read what is there now (no event callbacks run here). */
                 processed = true;
                 set_hungry(st, true);
-                op_end(c);
-                vrpc_conn_process(c);
-                pthread_mutex_lock(&c->lock);
-                vrpc_conn_enter_locked(c);
+                vrpc_conn_io_pass_locked(c);
                 continue;
             }
             set_hungry(st, true);

@@ -103,6 +103,14 @@ VRPC_EXPORT int vrpc_stream_call(vrpc_conn *c, const vrpc_proc *proc, const void
                                  vrpc_stream **st, vrpc_error **err);
 
 /*
+ * The same by procedure name, as the generated calls are named:
+ *   VRPC_STREAM_CALL(c, storage_vol_download, &args, NULL, &st, &err)
+ *   VRPC_STREAM_CALL(c, domain_screenshot, &args, &ret, &st, &err)
+ */
+#define VRPC_STREAM_CALL(c, name, args, ret, st, err)                                              \
+    vrpc_stream_call((c), &vrpc_pd_##name, (args), (void **)(ret), (st), (err))
+
+/*
  * Send len bytes (len may exceed VRPC_STREAM_CHUNK: they are split).
  * Blocking: returns len once everything is queued. VRPC_STREAM_NONBLOCK:
  * returns how many bytes were queued (> 0), or VRPC_E_AGAIN when none could

@@ -286,7 +286,7 @@ static int open_download(vrpc_conn *c, bool sparse, vrpc_stream **st, vrpc_error
     memset(&a, 0, sizeof(a));
     a.vol = test_vol();
     a.flags = sparse ? VRPC_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM : 0;
-    return vrpc_stream_call(c, &vrpc_pd_storage_vol_download, &a, NULL, st, e);
+    return VRPC_STREAM_CALL(c, storage_vol_download, &a, NULL, st, e);
 }
 
 static int open_upload(vrpc_conn *c, bool sparse, vrpc_stream **st, vrpc_error **e)
@@ -1132,6 +1132,70 @@ static void test_fds(void)
     TAP_OK(count_fds() == base, "F7: no descriptor left open");
 }
 
+/* ---- F8: what the fd-passing design relies on ---- */
+
+/*
+ * The transport reads ahead (as much as is there) with recvmsg(); that is
+ * safe only because the kernel ends a read at a byte that carries
+ * descriptors: bytes before it may come in the same read, never bytes
+ * after it, so each descriptor arrives with its own carrier byte.
+ */
+static void test_kernel_carriers(void)
+{
+    fake f = {0};
+    int sv[2], got[8], ng = 0, fds_seen = 0;
+    bool ok = true;
+    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
+    f.fd = sv[0];
+    write_full(sv[0], "abc", 3);
+    srv_send_fd(&f, 0);
+    srv_send_fd(&f, 1);
+    write_full(sv[0], "tail", 4);
+    srv_send_fd(&f, 2);
+    write_full(sv[0], "end", 3);
+    for (;;) {
+        union {
+            struct cmsghdr h;
+            char buf[CMSG_SPACE(sizeof(int) * 32)];
+        } ctl;
+        char buf[64];
+        struct iovec iov = {buf, sizeof(buf)};
+        struct msghdr m;
+        struct cmsghdr *h;
+        ssize_t n;
+        int nf = 0;
+        memset(&m, 0, sizeof(m));
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        m.msg_control = ctl.buf;
+        m.msg_controllen = sizeof(ctl.buf);
+        n = recvmsg(sv[1], &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (n <= 0)
+            break;
+        for (h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
+            int k = (int)((h->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+            for (int i = 0; i < k; i++) {
+                int fd;
+                memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+                close(fd);
+            }
+            nf += k;
+        }
+        fds_seen += nf;
+        if (ng < 8)
+            got[ng++] = (int)n * 10 + nf;
+        /* A read with a descriptor ends with its carrier (the 0 byte). */
+        if (nf > 1 || (nf == 1 && buf[n - 1] != 0))
+            ok = false;
+    }
+    TAP_OK(ok && fds_seen == 3 && ng == 4 && got[0] == 41 && got[1] == 11 && got[2] == 51 &&
+               got[3] == 30,
+           "F8: the kernel ends a read at a descriptor's carrier byte (reads: %d %d %d %d)", got[0],
+           ng > 1 ? got[1] : -1, ng > 2 ? got[2] : -1, ng > 3 ? got[3] : -1);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 int main(void)
 {
     int base = count_fds();
@@ -1145,6 +1209,7 @@ int main(void)
     test_hangup();
     test_detached();
     test_fds();
+    test_kernel_carriers();
     TAP_OK(count_fds() == base, "no descriptor leaked by the whole program (%d, %d)", count_fds(),
            base);
     return tap_done();
