@@ -22,6 +22,13 @@
 
 #include "conn-internal.h"
 #include "hostile-server.h"
+#include "hostile-tls.h"
+#include <sasl/sasl.h>
+#include <sasl/saslplug.h>
+
+#include "auth.h"
+#include "tls.h"
+#include "unit/fake-daemon.h"
 #include "tap.h"
 
 /* Scenario tables name only the members they need. */
@@ -1129,6 +1136,188 @@ static void test_hole_not_sparse(void)
     hs_watchdog(NULL, 0);
 }
 
+/* ---- a TLS daemon that never confirms ---- */
+
+static void test_tls_confirmation(int mode, const char *what, int want_rc, const char *want_msg)
+{
+    hs_tls t;
+    vrpc_tls_params p;
+    vrpc_transport *tr = NULL;
+    vrpc_error *e = NULL;
+    int fds0 = count_fds(), rc;
+    int64_t t0, dt;
+    char name[160];
+
+    snprintf(name, sizeof(name), "TLS: %s", what);
+    hs_watchdog(name, SCENARIO_LIMIT);
+    if (ht_start(&t, mode)) {
+        TAP_OK(0, "%s: cannot start the TLS server", name);
+        ht_stop(&t);
+        return;
+    }
+    memset(&p, 0, sizeof(p));
+    p.host = "127.0.0.1";
+    p.port = t.port;
+    p.pkipath = t.dir;
+    p.verify = true;
+    p.sanity = true;
+    p.connect_timeout_ms = -1;
+    p.handshake_timeout_ms = 500;
+    t0 = hs_now_ms();
+    rc = vrpc_transport_tls_connect(&p, &tr, &e);
+    dt = hs_now_ms() - t0;
+    if (rc == 0)
+        tr->ops->close(tr);
+    TAP_OK(rc == want_rc && msg_has(e, want_msg) && atomic_load(&t.handshakes) == 1 && e->str1 &&
+               strcmp(e->str1, "certificate check") == 0 && dt < 3000,
+           "%s: handshake and certificate check pass, then %s \"%s\" after %lld ms", name,
+           vrpc_strerror(want_rc), e && e->message ? e->message : "(none)", (long long)dt);
+    vrpc_free(e);
+    ht_stop(&t);
+    TAP_OK(count_fds() == fds0, "%s: no descriptor left", name);
+    hs_watchdog(NULL, 0);
+}
+
+/* ---- a SASL daemon that loops forever in STEP ---- */
+
+/* A client mechanism that always has more to say ("X-HOSTILE-LOOP"): with a
+ * daemon that never completes, only the library's step limit ends it. */
+static int loop_new(void *glob, sasl_client_params_t *params, void **ctx)
+{
+    (void)glob;
+    (void)params;
+    *ctx = NULL;
+    return SASL_OK;
+}
+
+static int loop_step(void *ctx, sasl_client_params_t *params, const char *in, unsigned inlen,
+                     sasl_interact_t **need, const char **out, unsigned *outlen,
+                     sasl_out_params_t *oparams)
+{
+    (void)ctx;
+    (void)params;
+    (void)in;
+    (void)inlen;
+    (void)need;
+    (void)oparams;
+    *out = "more";
+    *outlen = 4;
+    return SASL_CONTINUE;
+}
+
+static void loop_dispose(void *ctx, const sasl_utils_t *utils)
+{
+    (void)ctx;
+    (void)utils;
+}
+
+static sasl_client_plug_t loop_plug = {
+    .mech_name = "X-HOSTILE-LOOP",
+    .mech_new = loop_new,
+    .mech_step = loop_step,
+    .mech_dispose = loop_dispose,
+};
+
+static int loop_init(const sasl_utils_t *utils, int max_version, int *out_version,
+                     sasl_client_plug_t **pluglist, int *plugcount)
+{
+    (void)utils;
+    (void)max_version;
+    *out_version = SASL_CLIENT_PLUG_VERSION;
+    *pluglist = &loop_plug;
+    *plugcount = 1;
+    return SASL_OK;
+}
+
+static int sasl_loop_handler(fake_daemon *d, const vrpc_msg_header *h, const uint8_t *payload,
+                             size_t len)
+{
+    (void)payload;
+    (void)len;
+    if (h->proc == VRPC_PROC_AUTH_SASL_STEP)
+        (*(int *)d->data)++;
+    if (h->proc == VRPC_PROC_AUTH_LIST) {
+        int32_t t = VRPC_AUTH_SASL;
+        vrpc_auth_list_ret r = {{1, &t}};
+        return fake_reply(d, h, &vrpc_td_auth_list_ret, &r);
+    }
+    if (h->proc == VRPC_PROC_AUTH_SASL_INIT) {
+        vrpc_auth_sasl_init_ret r = {(char *)"X-HOSTILE-LOOP"};
+        return fake_reply(d, h, &vrpc_td_auth_sasl_init_ret, &r);
+    }
+    if (h->proc == VRPC_PROC_AUTH_SASL_START || h->proc == VRPC_PROC_AUTH_SASL_STEP) {
+        /* Never complete, always with a challenge. */
+        static char chal[] = "again";
+        vrpc_auth_sasl_step_ret r;
+        memset(&r, 0, sizeof(r));
+        r.complete = 0;
+        r.nil = 0;
+        r.data.n = 5;
+        r.data.items = chal;
+        return fake_reply(d, h, &vrpc_td_auth_sasl_step_ret, &r);
+    }
+    return fake_answer_open_close(d, h);
+}
+
+static int sasl_cb(vrpc_auth_cred *creds, size_t n, void *userdata)
+{
+    size_t i;
+    (void)userdata;
+    for (i = 0; i < n; i++) {
+        creds[i].result = strdup(creds[i].type == VRPC_CRED_PASSPHRASE ? "pw" : "alice");
+        creds[i].resultlen = strlen(creds[i].result);
+    }
+    return 0;
+}
+
+static void test_sasl_loop(void)
+{
+    char dir[64], path[128], uri[256];
+    fake_daemon d;
+    vrpc_conn *c = NULL;
+    vrpc_error *e = NULL;
+    int fds0 = count_fds(), rc, steps = 0;
+    int64_t t0, dt;
+
+    hs_watchdog("SASL: a daemon that never completes STEP", SCENARIO_LIMIT);
+    if (sasl_client_init(NULL) != SASL_OK ||
+        sasl_client_add_plugin("x-hostile-loop", loop_init) != SASL_OK) {
+        TAP_OK(0, "SASL: cannot register the test mechanism");
+        return;
+    }
+    snprintf(dir, sizeof(dir), "%s/vrpc-hostile-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : P_tmpdir);
+    if (!mkdtemp(dir)) {
+        TAP_OK(0, "SASL: cannot make a directory");
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/sock", dir);
+    unsetenv("LIBVIRT_AUTH_FILE");
+    if (fake_start(&d, path, sasl_loop_handler, &steps)) {
+        TAP_OK(0, "SASL: cannot start the daemon");
+        return;
+    }
+    setenv("XDG_CONFIG_HOME", dir, 1); /* no auth file: the callback answers */
+    snprintf(uri, sizeof(uri), "test+unix:///default?socket=%s", path);
+    t0 = hs_now_ms();
+    rc = vrpc_conn_open_auth(&c, uri, 0, sasl_cb, NULL, &e);
+    dt = hs_now_ms() - t0;
+    if (rc == 0)
+        vrpc_conn_close(c);
+    fake_finish(&d, path);
+    TAP_OK(rc == VRPC_E_AUTH && msg_has(e, "did not complete after 64 round trips") &&
+               strcmp(vrpc_open_failed_step(rc, e), "authentication") == 0 && dt < 5000,
+           "SASL: a daemon that answers every STEP with 'not complete': VRPC_E_AUTH "
+           "\"%s\" after %d STEP calls, %lld ms",
+           e && e->message ? e->message : "(none)", steps, (long long)dt);
+    TAP_OK(steps == VRPC_SASL_MAX_STEPS - 1, "SASL: START and then %d STEP calls (%d)",
+           VRPC_SASL_MAX_STEPS - 1, steps);
+    vrpc_free(e);
+    rmdir(dir);
+    TAP_OK(count_fds() == fds0, "SASL: no descriptor left");
+    hs_watchdog(NULL, 0);
+}
+
 int main(void)
 {
     size_t i;
@@ -1142,5 +1331,12 @@ int main(void)
     test_endless_pings();
     test_deaf();
     test_hole_not_sparse();
+    test_tls_confirmation(HT_SILENT, "a daemon that never sends the confirmation byte",
+                          VRPC_E_TIMEOUT, "no confirmation from the daemon at");
+    test_tls_confirmation(HT_WRONG_BYTE, "a confirmation byte 0x00", VRPC_E_AUTH,
+                          "it sent 0x00 instead of 0x01");
+    test_tls_confirmation(HT_HANGUP, "a hang-up instead of the confirmation", VRPC_E_AUTH,
+                          "refused the connection after the TLS handshake");
+    test_sasl_loop();
     return tap_done();
 }
