@@ -25,11 +25,20 @@ static inline double bench_cpu(void)
            (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+/* Peak RSS (VmHWM): unlike getrusage's ru_maxrss it does not carry over the
+ * peak of the process that exec'd us. */
 static inline long bench_maxrss_kb(void)
 {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss;
+    char line[256];
+    long kb = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "VmHWM: %ld", &kb) == 1)
+            break;
+    fclose(f);
+    return kb;
 }
 
 /* One line of key=value results: wall seconds, operations, CPU seconds
