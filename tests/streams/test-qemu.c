@@ -560,6 +560,18 @@ static void test_tool_console(void)
     close(out[0]);
     TAP_OK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
            "virtrpc console leaves after the end of its input (status %d)", st);
+    /* On a terminal (script(1) gives it one): raw mode, Ctrl-] leaves. */
+    {
+        char *cmd = su_strf("%s -c '%s' console %s", tool, uri, name), *q = su_shq(cmd);
+        char *out = NULL;
+        int64_t t0 = su_now_ms();
+        rc = su_sh(&out, "(sleep 1; printf '\\035') | timeout 20 script -qec %s /dev/null", q);
+        TAP_OK(rc == 0 && strstr(out, "Escape character is ^]") && su_now_ms() - t0 < 15000,
+               "virtrpc console on a terminal: Ctrl-] leaves (status %d)", rc);
+        free(out);
+        free(cmd);
+        free(q);
+    }
 }
 
 /* ---- set-up ---- */
