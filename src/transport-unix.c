@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,6 +15,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "io-faults.h"
 #include "transport-cmd.h"
 #include "transport.h"
 
@@ -26,6 +28,79 @@ typedef struct unix_transport {
     bool is_socket; /* send()/MSG_NOSIGNAL works */
     bool is_unix;   /* recvmsg()/SCM_RIGHTS */
 } unix_transport;
+
+/* ---- fault injection for tests (io-faults.h) ---- */
+
+static bool faults_on; /* read without the lock: set before the I/O under test */
+static pthread_mutex_t faults_lock = PTHREAD_MUTEX_INITIALIZER;
+static vrpc_io_faults faults;
+static unsigned long faults_calls, faults_syscalls, faults_short, faults_eintr, faults_eagain;
+static unsigned int faults_rng;
+
+void vrpc_io_faults_set(const vrpc_io_faults *f)
+{
+    pthread_mutex_lock(&faults_lock);
+    memset(&faults, 0, sizeof(faults));
+    if (f)
+        faults = *f;
+    faults_rng = faults.seed ? faults.seed : 1;
+    faults_calls = faults_syscalls = faults_short = faults_eintr = faults_eagain = 0;
+    __atomic_store_n(&faults_on, f != NULL, __ATOMIC_SEQ_CST);
+    pthread_mutex_unlock(&faults_lock);
+}
+
+void vrpc_io_faults_count(unsigned long *shortened, unsigned long *eintrs, unsigned long *eagains)
+{
+    pthread_mutex_lock(&faults_lock);
+    *shortened = faults_short;
+    *eintrs = faults_eintr;
+    *eagains = faults_eagain;
+    pthread_mutex_unlock(&faults_lock);
+}
+
+/* Before a read (max = faults.max_read) or write: the length to ask for, or
+ * 0 for a spurious EAGAIN. */
+static size_t fault_len(size_t len, bool is_read)
+{
+    size_t max, n = len;
+    if (!__atomic_load_n(&faults_on, __ATOMIC_RELAXED))
+        return len;
+    pthread_mutex_lock(&faults_lock);
+    faults_calls++;
+    if (faults.eagain_every && faults_calls % faults.eagain_every == 0) {
+        faults_eagain++;
+        pthread_mutex_unlock(&faults_lock);
+        return 0;
+    }
+    max = is_read ? faults.max_read : faults.max_write;
+    if (max && faults.random_sizes) {
+        faults_rng = faults_rng * 1103515245u + 12345u;
+        max = 1 + (faults_rng >> 8) % max;
+    }
+    if (max && n > max) {
+        n = max;
+        faults_short++;
+    }
+    pthread_mutex_unlock(&faults_lock);
+    return n;
+}
+
+/* Before a system call: true to fail it with EINTR instead. */
+static bool fault_eintr(void)
+{
+    bool r = false;
+    if (!__atomic_load_n(&faults_on, __ATOMIC_RELAXED))
+        return false;
+    pthread_mutex_lock(&faults_lock);
+    if (faults.eintr_every && ++faults_syscalls % faults.eintr_every == 0) {
+        faults_eintr++;
+        r = true;
+    }
+    pthread_mutex_unlock(&faults_lock);
+    if (r)
+        errno = EINTR;
+    return r;
+}
 
 #define SYS_ERR(err, errnum, ...)                                                                  \
     vrpc_error_set_errno(err, VRPC_ERR_SYSTEM_ERROR, VRPC_FROM_RPC, errnum, __VA_ARGS__)
@@ -44,9 +119,12 @@ static ssize_t unix_read(vrpc_transport *tr, void *buf, size_t len, int *fds, si
     bool overflow = false;
     ssize_t n;
 
+    if (len && (len = fault_len(len, true)) == 0)
+        return VRPC_E_AGAIN;
+    iov.iov_len = len;
     if (!t->is_unix) {
         do
-            n = read(t->fd, buf, len);
+            n = fault_eintr() ? -1 : read(t->fd, buf, len);
         while (n < 0 && errno == EINTR);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -64,7 +142,7 @@ static ssize_t unix_read(vrpc_transport *tr, void *buf, size_t len, int *fds, si
     msg.msg_control = ctl.buf;
     msg.msg_controllen = sizeof(ctl.buf);
     do
-        n = recvmsg(t->fd, &msg, MSG_CMSG_CLOEXEC);
+        n = fault_eintr() ? -1 : recvmsg(t->fd, &msg, MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -103,8 +181,12 @@ static ssize_t unix_write(vrpc_transport *tr, const void *buf, size_t len, vrpc_
 {
     unix_transport *t = (unix_transport *)tr;
     ssize_t n;
+    if (len && (len = fault_len(len, false)) == 0)
+        return VRPC_E_AGAIN;
     do {
-        if (t->is_socket)
+        if (fault_eintr())
+            n = -1;
+        else if (t->is_socket)
             n = send(t->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
         else
             n = write(t->fd, buf, len);
@@ -144,7 +226,7 @@ static int unix_send_fd(vrpc_transport *tr, int fd, vrpc_error **err)
     c->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(c), &fd, sizeof(int));
     do
-        n = sendmsg(t->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        n = fault_eintr() ? -1 : sendmsg(t->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
     while (n < 0 && errno == EINTR);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK)

@@ -13,10 +13,10 @@
 #include "faults.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static long n_allocs;  /* allocations attempted since the counter was reset */
-static long fail_at;   /* fail this one (1-based), 0: never */
-static long live;      /* blocks handed out and not freed */
-static long n_failed;  /* failures injected */
+static long n_allocs; /* allocations attempted since the counter was reset */
+static long fail_at;  /* fail this one (1-based), 0: never */
+static long live;     /* blocks handed out and not freed */
+static long n_failed; /* failures injected */
 
 static bool should_fail(void)
 {
@@ -146,8 +146,8 @@ int main(void)
         }
         if (fault_count_fds() != fds0) {
             fd_runs++;
-            tap_diag("allocation %ld failing: %d descriptors open, %d before", k,
-                     fault_count_fds(), fds0);
+            tap_diag("allocation %ld failing: %d descriptors open, %d before", k, fault_count_fds(),
+                     fds0);
         }
     }
     pthread_mutex_lock(&lock);
