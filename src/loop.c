@@ -289,16 +289,15 @@ void vrpc_ka_tick_locked(vrpc_conn *c)
     if (!ls->ka_enabled || c->status)
         return;
     now = vrpc_mono_us();
-    if (!vrpc_conn_input_wanted_locked(c)) {
-        /* Input is paused (a stream's reader is behind): the daemon's
-         * answers wait in the socket, silence proves nothing. */
-        ls->ka_start = now;
-        ls->ka_to_death = ls->ka_count;
-        return;
-    }
     if (now < ls->ka_start + (int64_t)ls->ka_interval * 1000000)
         return;
-    if (ls->ka_to_death == 0) {
+    if (!vrpc_conn_input_wanted_locked(c)) {
+        /* Input is paused (a stream's reader is behind): the daemon's
+         * answers wait in the socket, so silence proves nothing and does
+         * not count towards death; but keep sending PINGs, since the
+         * daemon only counts what it receives and would drop us. */
+        ls->ka_to_death = ls->ka_count;
+    } else if (ls->ka_to_death == 0) {
         ls->close_reason = VRPC_CONNECT_CLOSE_REASON_KEEPALIVE;
         vrpc_conn_fail_locked(c, VRPC_E_CLOSED,
                               vrpc_error_new(VRPC_ERR_INTERNAL_ERROR, VRPC_FROM_RPC,
@@ -306,8 +305,9 @@ void vrpc_ka_tick_locked(vrpc_conn *c)
                                              "answer from the daemon in %lld s)",
                                              (long long)ls->ka_interval * (ls->ka_count + 1)));
         return;
+    } else {
+        ls->ka_to_death--;
     }
-    ls->ka_to_death--;
     ls->ka_start = now;
     ping = vrpc_malloc(VRPC_MSG_PACKET_MIN);
     if (ping)
@@ -432,6 +432,10 @@ int vrpc_conn_get_events(vrpc_conn *c)
             want |= POLLOUT;
         if (c->tr->ops->events)
             want = c->tr->ops->events(c->tr, want);
+        /* Even while input is paused, a peer that hangs up must wake the
+         * loop: on TCP a FIN alone is POLLRDHUP, not POLLHUP. */
+        if (!vrpc_conn_input_wanted_locked(c))
+            want |= POLLRDHUP;
         ev = want;
     }
     pthread_mutex_unlock(&c->lock);
