@@ -166,8 +166,13 @@ int main(int argc, char **argv)
         s = NULL;
     }
 
-    /* A connection that dies under the loop, with and without a detach in its close callback. */
-    for (i = 0; i < 2; i++) {
+    /* A connection that dies under the loop: seen by the loop; with a detach in
+     * its close callback; seen by another thread's call that owns the socket
+     * (the library closes the socket there, the notify descriptor wakes the loop). */
+    for (i = 0; i < 3; i++) {
+        static const char *const what[] = {"dead connection", "detach in the close callback",
+                                           "death seen by another thread's call"};
+        lc_thread dt = {0};
         vrpc_conn *d = NULL;
         lc_close_state cs = {0};
         vrpc_glib_source *ds;
@@ -177,21 +182,26 @@ int main(int argc, char **argv)
             continue;
         }
         ds = vrpc_glib_attach_full(d, NULL, 0, 0, &err);
-        g_detach_me = i ? ds : NULL;
-        vrpc_conn_set_close_callback(d, i ? on_close_detach : lc_on_close, &cs, NULL, NULL);
-        run_loop(NULL, 50);
+        g_detach_me = i == 1 ? ds : NULL;
+        vrpc_conn_set_close_callback(d, i == 1 ? on_close_detach : lc_on_close, &cs, NULL, NULL);
+        if (i == 2)
+            lc_thread_start(&dt, d, 1); /* a call the peer never answers */
+        run_loop(NULL, 100);
         close(sp[1]); /* the peer goes away */
         run_loop(&cs.calls, 3000);
+        if (i == 2) {
+            lc_thread_join(&dt);
+            TAP_OK(dt.finished && dt.ok == 0, "%s: the call failed", what[i]);
+        }
         TAP_OK(cs.calls == 1 && cs.reason == VRPC_CONNECT_CLOSE_REASON_EOF && cs.in_loop_thread,
-               "%s: the close callback ran once in the loop (EOF)",
-               i ? "detach in the close callback" : "dead connection");
+               "%s: the close callback ran once in the loop (EOF)", what[i]);
         cpu = lc_cpu_seconds();
         run_loop(NULL, 500);
         cpu = lc_cpu_seconds() - cpu;
-        TAP_OK(cs.calls == 1 && cpu < 0.2 && (i ? cs.detached : vrpc_glib_status(ds) != 0),
-               "%s: then quiet (%.3f s CPU in 0.5 s)",
-               i ? "detached from the close callback" : "the source goes inert", cpu);
-        if (!i)
+        TAP_OK(cs.calls == 1 && cpu < 0.2 && (i == 1 ? cs.detached : vrpc_glib_status(ds) != 0),
+               "%s: then quiet, %s (%.3f s CPU in 0.5 s)", what[i], i == 1 ? "detached" : "inert",
+               cpu);
+        if (i != 1)
             vrpc_glib_detach(ds);
         vrpc_conn_close(d);
     }
