@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static inline double bench_now(void)
 {
@@ -41,11 +43,47 @@ static inline long bench_maxrss_kb(void)
     return kb;
 }
 
-/* One line of key=value results: wall seconds, operations, CPU seconds
- * spent during the workload, peak RSS. */
-static inline void bench_report(double wall, long ops, double cpu)
+/* CPU seconds (user + system) of the daemon whose pid is in
+ * $BENCH_DAEMON_PID, or -1. */
+static inline double bench_daemon_cpu(void)
 {
-    printf("wall=%.6f ops=%ld cpu=%.6f maxrss_kb=%ld\n", wall, ops, cpu, bench_maxrss_kb());
+    const char *pid = getenv("BENCH_DAEMON_PID");
+    char path[64], buf[1024], *q;
+    unsigned long ut, st;
+    FILE *f;
+    size_t n;
+    if (!pid)
+        return -1;
+    snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+    if (!(f = fopen(path, "r")))
+        return -1;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    if (!(q = strrchr(buf, ')')) ||
+        sscanf(q + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double bench_t0, bench_c0, bench_d0;
+
+/* The workload starts now. */
+static inline void bench_start(void)
+{
+    bench_d0 = bench_daemon_cpu();
+    bench_c0 = bench_cpu();
+    bench_t0 = bench_now();
+}
+
+/* One line of key=value results: wall seconds, operations, CPU seconds of
+ * this process and of the daemon during the workload, peak RSS. */
+static inline void bench_report(long ops)
+{
+    double wall = bench_now() - bench_t0, cpu = bench_cpu() - bench_c0;
+    double d = bench_daemon_cpu();
+    printf("wall=%.6f ops=%ld cpu=%.6f maxrss_kb=%ld daemon_cpu=%.6f\n", wall, ops, cpu,
+           bench_maxrss_kb(), d >= 0 && bench_d0 >= 0 ? d - bench_d0 : -1);
 }
 
 #define BENCH_DIE(...)                                                                             \

@@ -62,14 +62,12 @@ int main(int argc, char **argv)
         BENCH_DIE("usage: lv-bench w1|w2|w4|w6 URI ...");
     const char *w = argv[1], *uri = argv[2];
     long n = argc > 3 ? atol(argv[3]) : 0, ops = 0;
-    double t0, c0;
 
     virSetErrorFunc(NULL, quiet);
     if (virInitialize() < 0)
         BENCH_DIE("virInitialize");
     if (!strcmp(w, "w6")) {
-        t0 = bench_now();
-        c0 = bench_cpu();
+        bench_start();
         for (long i = 0; i < n; i++) {
             unsigned long v;
             virConnectPtr c = open_conn(uri);
@@ -77,13 +75,12 @@ int main(int argc, char **argv)
                 BENCH_DIE("version: %s", virGetLastErrorMessage());
             virConnectClose(c);
         }
-        bench_report(bench_now() - t0, n, bench_cpu() - c0);
+        bench_report(n);
         return 0;
     }
 
     virConnectPtr c = open_conn(uri);
-    t0 = bench_now();
-    c0 = bench_cpu();
+    bench_start();
     if (!strcmp(w, "w1")) {
         pairs(c, n);
         ops = 2 * n;
@@ -118,7 +115,7 @@ int main(int argc, char **argv)
     } else {
         BENCH_DIE("unknown workload %s", w);
     }
-    bench_report(bench_now() - t0, ops, bench_cpu() - c0);
+    bench_report(ops);
     virConnectClose(c);
     return 0;
 }

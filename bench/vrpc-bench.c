@@ -154,11 +154,9 @@ int main(int argc, char **argv)
         BENCH_DIE("usage: vrpc-bench w1|w2|w3|w4|w6|w7 URI ...");
     const char *w = argv[1], *uri = argv[2];
     long n = argc > 3 ? atol(argv[3]) : 0, ops = 0;
-    double t0, c0;
 
     if (!strcmp(w, "w6")) {
-        t0 = bench_now();
-        c0 = bench_cpu();
+        bench_start();
         for (long i = 0; i < n; i++) {
             vrpc_conn *c = open_conn(uri);
             vrpc_connect_get_version_ret *vr = NULL;
@@ -167,13 +165,12 @@ int main(int argc, char **argv)
             vrpc_free(vr);
             vrpc_conn_close(c);
         }
-        bench_report(bench_now() - t0, n, bench_cpu() - c0);
+        bench_report(n);
         return 0;
     }
 
     vrpc_conn *c = open_conn(uri);
-    t0 = bench_now();
-    c0 = bench_cpu();
+    bench_start();
     if (!strcmp(w, "w1")) {
         pairs(c, n);
         ops = 2 * n;
@@ -208,8 +205,7 @@ int main(int argc, char **argv)
         int fd = open(argv[7], up ? O_RDONLY : O_WRONLY);
         if (fd < 0)
             BENCH_DIE("open %s", argv[7]);
-        t0 = bench_now();
-        c0 = bench_cpu();
+        bench_start();
         if (up)
             check(vrpc_stream_vol_upload(c, &vr->vol, fd, 0, bytes, 0, NULL, NULL, &err), err,
                   "upload");
@@ -223,7 +219,7 @@ int main(int argc, char **argv)
     } else {
         BENCH_DIE("unknown workload %s", w);
     }
-    bench_report(bench_now() - t0, ops, bench_cpu() - c0);
+    bench_report(ops);
     vrpc_conn_close(c);
     return 0;
 }

@@ -57,6 +57,23 @@ func hwm() int {
 	return -1
 }
 
+// CPU seconds of the daemon whose pid is in $BENCH_DAEMON_PID, or -1.
+func daemonCPU() float64 {
+	pid := os.Getenv("BENCH_DAEMON_PID")
+	if pid == "" {
+		return -1
+	}
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return -1
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndex(s, ")")+1:])
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100 // USER_HZ
+}
+
 func main() {
 	if len(os.Args) < 5 {
 		fmt.Fprintln(os.Stderr, "usage: gobench SOCKET URI w1|w2|w4|w6 N [THREADS]")
@@ -71,11 +88,13 @@ func main() {
 	var ops int
 	var start time.Time
 	var ru0 syscall.Rusage
+	var d0 float64
 	switch w {
 	case "w1", "w2":
 		l := open(sock, uri)
-		start = time.Now()
+		d0 = daemonCPU()
 		syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+		start = time.Now()
 		if w == "w1" {
 			calls(l, n)
 		} else {
@@ -91,8 +110,9 @@ func main() {
 		l.Disconnect()
 	case "w4":
 		l := open(sock, uri)
-		start = time.Now()
+		d0 = daemonCPU()
 		syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+		start = time.Now()
 		doms, _, err := l.ConnectListAllDomains(1, 0)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "list:", err)
@@ -111,8 +131,9 @@ func main() {
 		ops = len(doms)
 		l.Disconnect()
 	case "w6":
-		start = time.Now()
+		d0 = daemonCPU()
 		syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+		start = time.Now()
 		for i := 0; i < n; i++ {
 			l := open(sock, uri)
 			if _, err := l.ConnectGetVersion(); err != nil {
@@ -131,5 +152,11 @@ func main() {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	cpu := float64(ru.Utime.Sec+ru.Stime.Sec-ru0.Utime.Sec-ru0.Stime.Sec) +
 		float64(ru.Utime.Usec+ru.Stime.Usec-ru0.Utime.Usec-ru0.Stime.Usec)/1e6
-	fmt.Printf("wall=%.6f ops=%d cpu=%.6f maxrss_kb=%d\n", wall, ops, cpu, hwm())
+	d := daemonCPU()
+	if d < 0 || d0 < 0 {
+		d = -1
+	} else {
+		d -= d0
+	}
+	fmt.Printf("wall=%.6f ops=%d cpu=%.6f maxrss_kb=%d daemon_cpu=%.6f\n", wall, ops, cpu, hwm(), d)
 }
