@@ -6,6 +6,7 @@
  *   vrpc-bench w2 URI N THREADS    the same from THREADS threads on one connection
  *   vrpc-bench w3 URI N DEPTH      the same from one thread, DEPTH pairs in flight
  *   vrpc-bench w4 URI              list all domains, then info and XML of each
+ *   vrpc-bench w4p URI DEPTH       the same, pipelined: up to DEPTH calls in flight
  *   vrpc-bench w6 URI N            N x (open + connect_get_version + close)
  *   vrpc-bench w7 URI download|upload POOL VOL BYTES FILE
  *                                  stream BYTES of a volume into FILE, or from FILE
@@ -148,6 +149,41 @@ static void w4(vrpc_conn *c, long *ops)
     vrpc_free(lr);
 }
 
+/* W4 pipelined from one thread: the info and XML calls of the next domains
+ * are sent while the replies of the earlier ones are collected (in order). */
+static void w4p(vrpc_conn *c, int depth, long *ops)
+{
+    vrpc_connect_list_all_domains_args la = {.need_results = 1};
+    vrpc_connect_list_all_domains_ret *lr = NULL;
+    vrpc_error *err = NULL;
+    vrpc_pending **fifo;
+    size_t head = 0, tail = 0, n;
+
+    check(vrpc_connect_list_all_domains(c, &la, &lr, &err), err, "list");
+    n = 2 * (size_t)lr->domains.n;
+    if (!(fifo = calloc(n ? n : 1, sizeof(*fifo))))
+        BENCH_DIE("out of memory");
+    for (uint32_t i = 0; i < lr->domains.n; i++) {
+        vrpc_domain_get_info_args ia = {.dom = lr->domains.items[i]};
+        vrpc_domain_get_xml_desc_args xa = {.dom = lr->domains.items[i]};
+        while (tail - head + 2 > (size_t)depth) {
+            void *r = NULL;
+            check(vrpc_call_wait(c, fifo[head++], &r, &err), err, "wait");
+            vrpc_free(r);
+        }
+        check(vrpc_call_send(c, &vrpc_pd_domain_get_info, &ia, &fifo[tail++]), NULL, "send");
+        check(vrpc_call_send(c, &vrpc_pd_domain_get_xml_desc, &xa, &fifo[tail++]), NULL, "send");
+    }
+    while (head < tail) {
+        void *r = NULL;
+        check(vrpc_call_wait(c, fifo[head++], &r, &err), err, "wait");
+        vrpc_free(r);
+    }
+    *ops = lr->domains.n;
+    free(fifo);
+    vrpc_free(lr);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3)
@@ -190,6 +226,8 @@ int main(int argc, char **argv)
         ops = 2 * n;
     } else if (!strcmp(w, "w4")) {
         w4(c, &ops);
+    } else if (!strcmp(w, "w4p")) {
+        w4p(c, argc > 3 ? atoi(argv[3]) : 32, &ops);
     } else if (!strcmp(w, "w7")) {
         if (argc < 8)
             BENCH_DIE("usage: vrpc-bench w7 URI download|upload POOL VOL BYTES FILE");
