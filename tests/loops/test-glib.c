@@ -22,6 +22,10 @@
 
 #include <virtrpc/adapters/glib.h>
 
+/* GLib keeps its default context's wake-up descriptor open for good: the
+ * generic check of tap.h would count it; this program counts descriptors
+ * itself, after GLib made it. */
+#define TAP_NO_FD_CHECK
 #include "loops-common.h"
 
 static gboolean tick(gpointer data)
