@@ -24,7 +24,8 @@
  * descriptor is ready or whose deadline passed gets vrpc_conn_process(),
  * and its interest is updated afterwards.
  *
- * Prints one line and exits 0 when every connection is still up:
+ * Prints one line and exits 0 when every connection opened and is still up
+ * and no call failed:
  *   connections N alive N calls N events N min-events N max-latency-ms X max-pass-ms X
  */
 #include <errno.h>
@@ -51,7 +52,8 @@ typedef struct cstate {
     int fd, nfd;
     uint32_t want; /* epoll events registered for fd */
     int ready;     /* queued for a pass in this iteration */
-    int closed;    /* the close callback ran */
+    int closed;    /* the close callback ran (with reason) */
+    int reason;
     long events;
     slot slots[MAX_DEPTH];
     int inflight;
@@ -83,8 +85,10 @@ static void on_lifecycle(vrpc_conn *c, const vrpc_event *ev, void *opaque)
 static void on_close(vrpc_conn *c, int reason, void *opaque)
 {
     (void)c;
-    (void)reason;
-    ((cstate *)opaque)->closed = 1;
+    if (!((cstate *)opaque)->closed) {
+        ((cstate *)opaque)->closed = 1;
+        ((cstate *)opaque)->reason = reason;
+    }
 }
 
 static int send_lookup(cstate *s, slot *sl)
@@ -212,7 +216,7 @@ int main(int argc, char **argv)
     double seconds = 3, idle = 0;
     uint64_t calls_end, end;
     struct epoll_event evs[256];
-    int ep, i, alive = 0, ok;
+    int ep, i, alive = 0, ok, setup_failed = 0;
     long min_events = -1;
 
     if (argc < 2 || argc > 6) {
@@ -256,6 +260,7 @@ int main(int argc, char **argv)
                     err && err->message ? err->message : "failed");
             vrpc_free(err);
             g_n = i + (s->c != NULL);
+            setup_failed = 1;
             goto out;
         }
         s->fd = vrpc_conn_get_fd(s->c);
@@ -265,6 +270,7 @@ int main(int argc, char **argv)
             epoll_ctl(ep, EPOLL_CTL_ADD, s->nfd, &en) != 0) {
             perror("epoll-many: epoll_ctl");
             g_n = i + 1;
+            setup_failed = 1;
             goto out;
         }
     }
@@ -330,6 +336,8 @@ out:
             continue;
         if (vrpc_conn_get_status(s->c) == 0 && !s->closed)
             alive++;
+        else if (s->closed)
+            fprintf(stderr, "epoll-many: connection %d ended (close reason %d)\n", i, s->reason);
         if (min_events < 0 || s->events < min_events)
             min_events = s->events;
         while (s->inflight > 0)
@@ -344,6 +352,6 @@ out:
            g_n, alive, g_calls, g_events, min_events < 0 ? 0 : min_events, g_errors, g_trig.cycles,
            (double)g_max_latency / 1000.0, (double)g_max_pass / 1000.0);
     free(g_conns);
-    ok = alive == g_n && g_errors == 0;
+    ok = !setup_failed && alive == g_n && g_errors == 0;
     return ok ? 0 : 1;
 }
