@@ -143,6 +143,19 @@ static char *workload(void)
     return out;
 }
 
+/* A multi-line text as TAP comments. */
+static void diag_lines(const char *title, const char *text)
+{
+    const char *p = text ? text : "(nothing)";
+    tap_diag("%s", title);
+    while (*p) {
+        const char *e = strchr(p, '\n');
+        int n = e ? (int)(e - p) : (int)strlen(p);
+        tap_diag("  %.*s", n, p);
+        p += n + (e ? 1 : 0);
+    }
+}
+
 static volatile sig_atomic_t alarms;
 
 static void on_alarm(int sig)
@@ -208,7 +221,7 @@ int main(void)
     TAP_OK(ref && !strstr(ref, "ERR") && strstr(ref, "intact") && strstr(ref, "pipeline 64/64") &&
                strstr(ref, "undefine 0"),
            "the workload runs without faults");
-    tap_diag("%s", ref ? ref : "(nothing)");
+    diag_lines("the results:", ref);
 
     for (size_t i = 0; i < sizeof(plans) / sizeof(plans[0]); i++) {
         unsigned long s, e, a;
@@ -229,7 +242,7 @@ int main(void)
         if (!TAP_OK(got && strcmp(got, ref) == 0,
                     "%s: the same results (%lu short transfers, %lu EINTR, %lu EAGAIN, %.2fs)",
                     plans[i].name, s, e, a, fault_now() - t0))
-            tap_diag("got:\n%s", got ? got : "(nothing)");
+            diag_lines("got:", got);
         TAP_OK(s + e + a > 0, "%s: faults were injected", plans[i].name);
         TAP_OK(fault_count_fds() == fds0, "%s: no descriptor left open", plans[i].name);
         free(got);
@@ -247,7 +260,7 @@ int main(void)
         storm(false);
         if (!TAP_OK(got && strcmp(got, ref) == 0,
                     "signal storm: the same results (%d signals delivered)", (int)alarms))
-            tap_diag("got:\n%s", got ? got : "(nothing)");
+            diag_lines("got:", got);
         TAP_OK(alarms > 0, "signal storm: signals were delivered");
         TAP_OK(fault_count_fds() == fds0, "signal storm: no descriptor left open");
         free(got);
