@@ -41,6 +41,7 @@ count() {
 
 if [ "${REGENERATE:-0}" = 1 ]; then
     {
+        echo "# SPDX-License-Identifier: MIT"
         echo "# Instructions (callgrind Ir) spent in perf_work() by tests/perf/perf-codec"
         echo "# (\"iterations\" round trips), one line per case: \"CASE COUNT\". Only meaningful for the plain"
         echo "# build (buildtype=debugoptimized, no sanitizer) with the compiler it was made"
