@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 {
     char uri[512];
     vrpc_conn *c = NULL, *other = NULL, *unserved = NULL;
-    vrpc_glib_source *s;
+    vrpc_glib_source *s = NULL;
     vrpc_error *err = NULL;
     lc_events evs = {0};
     lc_thread th;
@@ -155,7 +155,7 @@ int main(int argc, char **argv)
 
     /* Detach from inside an event callback. */
     {
-        int id2;
+        int id2 = -1;
         s = vrpc_glib_attach_full(c, NULL, 0, 0, &err);
         g_detach_me = s;
         TAP_OK(s && vrpc_event_register_domain(c, VRPC_DOMAIN_EVENT_ID_LIFECYCLE, NULL,

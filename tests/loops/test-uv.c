@@ -78,7 +78,7 @@ int main(int argc, char **argv)
 {
     char uri[512];
     vrpc_conn *c = NULL, *other = NULL, *unserved = NULL;
-    vrpc_uv *s;
+    vrpc_uv *s = NULL;
     vrpc_error *err = NULL;
     lc_events evs = {0};
     lc_thread th;
@@ -165,7 +165,7 @@ int main(int argc, char **argv)
 
     /* Detach from inside an event callback. */
     {
-        int id2;
+        int id2 = -1;
         s = vrpc_uv_attach_full(c, &g_loop, 0, 0, &err);
         g_detach_me = s;
         TAP_OK(s && vrpc_event_register_domain(c, VRPC_DOMAIN_EVENT_ID_LIFECYCLE, NULL,
