@@ -5,7 +5,7 @@
  * more than 1 MiB so that both a call and its reply are larger than 1 MiB,
  * its XML read back, a pipeline of 64 calls in flight, undefine, close) runs
  * against the test daemon without faults, then under each fault plan of the
- * Unix transport's test hook (src/io-faults.h): 1-byte reads, 1-byte
+ * Unix transport's test hook (src/transport/io-faults.h): 1-byte reads, 1-byte
  * writes, both, pseudo-random short sizes, EINTR before every other system
  * call, spurious EAGAIN, all of them together; and once more with a real
  * signal storm (SIGALRM every 50 us, without SA_RESTART, so that poll,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz target for the URI parser and the remote driver's rules (src/uri.c).
+ * Fuzz target for the URI parser and the remote driver's rules (src/uri/uri.c).
  *
  * Input: one control byte, then the URI text (cut at the first NUL).
  *   bit 0      VRPC_OPEN_READONLY

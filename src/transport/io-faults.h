@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Internal, for tests only: faults injected into the Unix transport's I/O
- * (src/transport-unix.c), to prove that the connection copes with whatever
+ * (src/transport/transport-unix.c), to prove that the connection copes with whatever
  * the kernel may do. Off unless a test turns it on; process-wide.
  *
  *  - every read and write asks the kernel for at most max_read / max_write

@@ -2,8 +2,8 @@
 /*
  * Internal: servicing the connection while the application is idle — the
  * event-loop interface, the event thread, the queue of events waiting for
- * dispatch, close notification and the keepalive timer (src/loop.c), and
- * the event registrations (src/events.c).
+ * dispatch, close notification and the keepalive timer (src/core/loop.c), and
+ * the event registrations (src/events/events.c).
  *
  * The state lives in `struct vrpc_conn` (member `loop`) and is protected by
  * the connection lock, except the event registrations, which have their own
