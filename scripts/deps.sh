@@ -7,7 +7,8 @@ pkgs="gcc libc6-dev meson ninja-build pkg-config libjson-c-dev python3 xz-utils 
       libsasl2-dev libsasl2-modules sasl2-bin valgrind
       openssh-server openssh-client netcat-openbsd
       qemu-system-x86
-      libglib2.0-dev libuv1-dev"
+      libglib2.0-dev libuv1-dev
+      dbus-daemon dbus-bin polkitd"
 missing=
 for p in $pkgs; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"
