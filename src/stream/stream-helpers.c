@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -94,11 +95,36 @@ static int next_section(int fd, off_t pos, off_t end, uint64_t *data_len, uint64
     return 0;
 }
 
+/* The transfer buffer and the stream of a volume upload or download: both
+ * procedures take { vol, offset, length, flags } (the upload layout). */
+_Static_assert(sizeof(vrpc_storage_vol_upload_args) == sizeof(vrpc_storage_vol_download_args) &&
+                   offsetof(vrpc_storage_vol_upload_args, flags) ==
+                       offsetof(vrpc_storage_vol_download_args, flags),
+               "volume upload and download arguments share one layout");
+
+static int open_vol_stream(vrpc_conn *c, const vrpc_proc *proc, const vrpc_nonnull_storage_vol *vol,
+                           uint64_t offset, uint64_t length, unsigned int flags, uint8_t **buf,
+                           vrpc_stream **st, vrpc_error **err)
+{
+    vrpc_storage_vol_upload_args args;
+
+    *buf = vrpc_malloc(XFER_BUF);
+    if (!*buf) {
+        vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_STREAMS, "out of memory");
+        return VRPC_E_NOMEM;
+    }
+    memset(&args, 0, sizeof(args));
+    args.vol = *vol;
+    args.offset = offset;
+    args.length = length;
+    args.flags = flags;
+    return vrpc_stream_call(c, proc, &args, NULL, st, err);
+}
+
 int vrpc_stream_vol_upload(vrpc_conn *c, const vrpc_nonnull_storage_vol *vol, int fd,
                            uint64_t offset, uint64_t length, unsigned int flags,
                            vrpc_progress_cb progress, void *opaque, vrpc_error **err)
 {
-    vrpc_storage_vol_upload_args args;
     bool sparse = (flags & VRPC_STORAGE_VOL_UPLOAD_SPARSE_STREAM) != 0;
     uint64_t done = 0, total = length;
     vrpc_stream *st = NULL;
@@ -126,17 +152,8 @@ int vrpc_stream_vol_upload(vrpc_conn *c, const vrpc_nonnull_storage_vol *vol, in
             end = pos;
         total = (uint64_t)(end - pos);
     }
-    buf = vrpc_malloc(XFER_BUF);
-    if (!buf) {
-        vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_STREAMS, "out of memory");
-        return VRPC_E_NOMEM;
-    }
-    memset(&args, 0, sizeof(args));
-    args.vol = *vol;
-    args.offset = offset;
-    args.length = length;
-    args.flags = flags;
-    rc = vrpc_stream_call(c, &vrpc_pd_storage_vol_upload, &args, NULL, &st, err);
+    rc =
+        open_vol_stream(c, &vrpc_pd_storage_vol_upload, vol, offset, length, flags, &buf, &st, err);
     if (rc)
         goto out;
 
@@ -215,7 +232,6 @@ int vrpc_stream_vol_download(vrpc_conn *c, const vrpc_nonnull_storage_vol *vol, 
                              uint64_t offset, uint64_t length, unsigned int flags,
                              vrpc_progress_cb progress, void *opaque, vrpc_error **err)
 {
-    vrpc_storage_vol_download_args args;
     uint64_t done = 0;
     vrpc_stream *st = NULL;
     uint8_t *buf = NULL;
@@ -234,17 +250,8 @@ int vrpc_stream_vol_download(vrpc_conn *c, const vrpc_nonnull_storage_vol *vol, 
         return VRPC_E_IO;
     }
     regular = S_ISREG(sb.st_mode) && (pos = lseek(fd, 0, SEEK_CUR)) >= 0;
-    buf = vrpc_malloc(XFER_BUF);
-    if (!buf) {
-        vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_STREAMS, "out of memory");
-        return VRPC_E_NOMEM;
-    }
-    memset(&args, 0, sizeof(args));
-    args.vol = *vol;
-    args.offset = offset;
-    args.length = length;
-    args.flags = flags;
-    rc = vrpc_stream_call(c, &vrpc_pd_storage_vol_download, &args, NULL, &st, err);
+    rc = open_vol_stream(c, &vrpc_pd_storage_vol_download, vol, offset, length, flags, &buf, &st,
+                         err);
     if (rc)
         goto out;
 
