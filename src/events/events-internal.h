@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internal: libvirt's event IDs, as the build found them in consts.h
- * (event-ids.c, written by tools/evids/virtrpc-evids.c, which repeats the
- * definition of the struct: keep both the same).
+ * Internal: libvirt's event IDs, as the generator found them in libvirt's
+ * headers (event-ids.c, written by virtrpc-gen --out-events, which includes
+ * this header for the struct).
  */
 #ifndef VIRTRPC_EVENTS_INTERNAL_H
 #define VIRTRPC_EVENTS_INTERNAL_H

@@ -7,11 +7,14 @@
 #
 # good/NAME.args   arguments (paths relative to SRCDIR); the outputs are compared
 #                  with good/NAME.h.expected, good/NAME.c.expected and
-#                  good/NAME.consts.expected; when a C compiler is found,
-#                  protocol.c is compiled (-std=c11 -Wall -Wextra -Werror) and
-#                  linked with check-tables.c, which checks the tables at run time.
+#                  good/NAME.consts.expected, and when good/NAME.events.expected
+#                  exists, the event-ID table (--out-events) with it; when a C
+#                  compiler is found, protocol.c (and the event table) is
+#                  compiled (-std=c11 -Wall -Wextra -Werror) and linked with
+#                  check-tables.c, which checks the tables at run time.
 # bad/NAME.x       must fail; stderr must equal bad/NAME.err. Arguments are
-#                  bad/NAME.args if present, else "--headers headers demo=bad/NAME.x".
+#                  bad/NAME.args if present, else "--headers headers demo=bad/NAME.x";
+#                  every output is asked for (--out-events too).
 #
 # REGENERATE=1 rewrites the expected files from the current output.
 # CC selects the compiler (default: cc).
@@ -29,6 +32,7 @@ case $gen in
 esac
 cd "$src" || exit 2
 include_dir=$(cd ../../include 2>/dev/null && pwd)
+events_dir=$(cd ../../src/events 2>/dev/null && pwd)
 
 tmp=$(mktemp -d -t gen-golden.XXXXXX) || exit 2
 trap 'rm -rf "$tmp"' EXIT
@@ -77,10 +81,14 @@ for args_file in $good; do
     name=$(basename "$args_file" .args)
     out=$tmp/good-$name
     mkdir -p "$out/inc/virtrpc"
+    events=()
+    if [ -f "good/$name.events.expected" ]; then
+        events=(--out-events "$out/event-ids.c")
+    fi
     # shellcheck disable=SC2046
     if ! "$gen" $(cat "$args_file") --out-header "$out/inc/virtrpc/protocol.h" \
         --out-source "$out/protocol.c" --out-consts "$out/inc/virtrpc/consts.h" \
-        2>"$out/stderr"; then
+        "${events[@]}" 2>"$out/stderr"; then
         sed 's/^/# /' "$out/stderr"
         not_ok "good/$name: generate"
         not_ok "good/$name: compile"
@@ -91,6 +99,9 @@ for args_file in $good; do
     compare "good/$name.h.expected" "$out/inc/virtrpc/protocol.h" || status=1
     compare "good/$name.c.expected" "$out/protocol.c" || status=1
     compare "good/$name.consts.expected" "$out/inc/virtrpc/consts.h" || status=1
+    if [ ${#events[@]} -gt 0 ]; then
+        compare "good/$name.events.expected" "$out/event-ids.c" || status=1
+    fi
     if [ $status = 0 ]; then ok "good/$name: generate"; else not_ok "good/$name: generate"; fi
 
     if [ $have_cc = 0 ]; then
@@ -103,7 +114,9 @@ for args_file in $good; do
     # shellcheck disable=SC2086
     if $cc -std=c11 -Wall -Wextra -Werror -DVIRTRPC_BUILDING -fvisibility=hidden \
         -I"$include_dir" -I"$out/inc" -c "$out/protocol.c" -o "$out/protocol.o" \
-        >"$out/cc.log" 2>&1; then
+        >"$out/cc.log" 2>&1 &&
+        { [ ${#events[@]} = 0 ] || $cc -std=c11 -Wall -Wextra -Werror -I"$events_dir" \
+            -c "$out/event-ids.c" -o "$out/event-ids.o" >>"$out/cc.log" 2>&1; }; then
         ok "good/$name: compile"
     else
         head -40 "$out/cc.log" | sed 's/^/# /'
@@ -133,7 +146,7 @@ for x in $bad; do
     mkdir -p "$out"
     # shellcheck disable=SC2086
     "$gen" $args --out-header "$out/p.h" --out-source "$out/p.c" --out-consts "$out/c.h" \
-        >"$out/stdout" 2>"$out/stderr"
+        --out-events "$out/e.c" >"$out/stdout" 2>"$out/stderr"
     rc=$?
     if [ $rc -eq 0 ]; then
         not_ok "bad/$name: accepted"
@@ -144,7 +157,7 @@ for x in $bad; do
         not_ok "bad/$name: crashed"
         continue
     fi
-    if [ -e "$out/p.h" ] || [ -e "$out/p.c" ] || [ -e "$out/c.h" ]; then
+    if [ -e "$out/p.h" ] || [ -e "$out/p.c" ] || [ -e "$out/c.h" ] || [ -e "$out/e.c" ]; then
         not_ok "bad/$name: left output files"
         continue
     fi

@@ -600,6 +600,17 @@ static bool same_value(const hconst *a, const hconst *b)
     return xv_eq(cval_to_xval(a->val), cval_to_xval(b->val));
 }
 
+void headers_foreach_int(hc_int_fn fn, void *ctx)
+{
+    for (size_t i = 0; i < all_consts.n; i++) {
+        hconst *h = all_consts.v[i];
+        if (smap_get(&first_def, h->name) != h || h->name[0] == '_')
+            continue;
+        if (evaluate(h, 0) == ST_INT)
+            fn(h->name, cval_to_xval(h->val), ctx);
+    }
+}
+
 void headers_emit(sbuf *out)
 {
     smap done = {0};

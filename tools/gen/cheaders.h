@@ -28,6 +28,11 @@ hc_result headers_value(const char *name, xval *out, loc *where);
  * different value of the same C name. */
 void headers_emit(sbuf *out);
 
+/* Calls fn for every integer constant of the headers (first definitions, in
+ * the order of the headers, names starting with '_' left out). */
+typedef void (*hc_int_fn)(const char *name, xval value, void *ctx);
+void headers_foreach_int(hc_int_fn fn, void *ctx);
+
 /* Forget every scanned header (gen_reset). */
 void headers_reset(void);
 

@@ -5,7 +5,7 @@
  *
  *   virtrpc-gen [--libvirt-version V | --libvirt-meson LIBVIRT/meson.build]
  *               [--headers DIR]... [--out-header F] [--out-source F]
- *               [--out-consts F] PROGRAM=FILE.x ...
+ *               [--out-consts F] [--out-events F] PROGRAM=FILE.x ...
  */
 #include "ast.h"
 #include "cheaders.h"
@@ -20,7 +20,7 @@ static void usage(FILE *f)
 {
     fputs("usage: virtrpc-gen [--libvirt-version V | --libvirt-meson LIBVIRT/meson.build]\n"
           "                   [--headers DIR]... [--out-header F] [--out-source F]\n"
-          "                   [--out-consts F] PROGRAM=FILE.x ...\n",
+          "                   [--out-consts F] [--out-events F] PROGRAM=FILE.x ...\n",
           f);
 }
 
@@ -146,7 +146,7 @@ static void write_output(const char *path, sbuf *b)
 int main(int argc, char **argv)
 {
     const char *version = NULL, *meson = NULL;
-    const char *out_header = NULL, *out_source = NULL, *out_consts = NULL;
+    const char *out_header = NULL, *out_source = NULL, *out_consts = NULL, *out_events = NULL;
     pvec inputs = {0};
 
     for (int i = 1; i < argc; i++) {
@@ -154,8 +154,10 @@ int main(int argc, char **argv)
         const char **target = NULL;
         const char *opt = NULL;
         static const char *const opts[] = {"--libvirt-version", "--libvirt-meson", "--headers",
-                                           "--out-header",      "--out-source",    "--out-consts"};
-        const char **targets[] = {&version, &meson, NULL, &out_header, &out_source, &out_consts};
+                                           "--out-header",      "--out-source",    "--out-consts",
+                                           "--out-events"};
+        const char **targets[] = {&version,    &meson,      NULL,       &out_header,
+                                  &out_source, &out_consts, &out_events};
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
@@ -239,16 +241,20 @@ int main(int argc, char **argv)
     }
     sema_run();
 
-    sbuf header = {0}, source = {0}, consts = {0};
+    sbuf header = {0}, source = {0}, consts = {0}, events = {0};
     emit_header(&header);
     emit_source(&source);
     emit_consts(&consts);
+    if (out_events)
+        emit_events(&events);
     if (out_header)
         write_output(out_header, &header);
     if (out_source)
         write_output(out_source, &source);
     if (out_consts)
         write_output(out_consts, &consts);
+    if (out_events)
+        write_output(out_events, &events);
     arena_release_all();
     return 0;
 }
