@@ -44,6 +44,8 @@ typedef struct vrpc_conn vrpc_conn;
 typedef struct vrpc_error vrpc_error;
 /* A call that was sent and whose reply has not been collected yet. */
 typedef struct vrpc_pending vrpc_pending;
+/* A data stream opened by a call (<virtrpc/stream.h>). */
+typedef struct vrpc_stream vrpc_stream;
 
 enum {
     VRPC_OPEN_READONLY = 1 << 0,     /* open read-only (the daemon's -sock-ro socket) */
@@ -378,6 +380,15 @@ VRPC_EXPORT int vrpc_call(vrpc_conn *c, const vrpc_proc *proc, const void *args,
 VRPC_EXPORT int vrpc_call_fds(vrpc_conn *c, const vrpc_proc *proc, const void *args,
                               const int *in_fds, size_t n_in, void **ret, int **out_fds,
                               size_t *n_out, vrpc_error **err);
+
+/*
+ * STREAMS: call proc (one that opens a stream, see <virtrpc/stream.h>) and
+ * wait for its reply. On success *st is the new stream and *ret (if ret is
+ * not NULL) the decoded reply (NULL for a void reply; release with
+ * vrpc_free()). On failure *st is NULL.
+ */
+VRPC_EXPORT int vrpc_stream_call(vrpc_conn *c, const vrpc_proc *proc, const void *args, void **ret,
+                                 vrpc_stream **st, vrpc_error **err);
 
 /* The serial a pending call was sent with. */
 VRPC_EXPORT uint32_t vrpc_pending_serial(const vrpc_pending *p);

@@ -77,8 +77,6 @@
 extern "C" {
 #endif
 
-typedef struct vrpc_stream vrpc_stream;
-
 /* Payload of one STREAM packet (VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX, as libvirt). */
 #define VRPC_STREAM_CHUNK 262120u
 /* Default per-stream receive buffer limits (see BUFFERING above). */
@@ -95,15 +93,12 @@ typedef struct vrpc_stream vrpc_stream;
 VRPC_EXPORT bool vrpc_proc_opens_stream(const vrpc_proc *proc);
 
 /*
- * Call proc (one that opens a stream) and wait for its reply. On success
- * *st is the new stream and *ret (if ret is not NULL) the decoded reply
- * (NULL for a void reply; release with vrpc_free()). On failure *st is NULL.
- */
-VRPC_EXPORT int vrpc_stream_call(vrpc_conn *c, const vrpc_proc *proc, const void *args, void **ret,
-                                 vrpc_stream **st, vrpc_error **err);
-
-/*
- * The same by procedure name, as the generated calls are named:
+ * vrpc_stream_call() (declared in <virtrpc/conn.h>, beside vrpc_call())
+ * calls a procedure that opens a stream and returns the stream. The
+ * generated call of each such procedure does the same with typed arguments:
+ *   vrpc_storage_vol_download(c, &args, &st, &err)
+ *   vrpc_domain_screenshot(c, &args, &ret, &st, &err)
+ * and so does this macro, by procedure name:
  *   VRPC_STREAM_CALL(c, storage_vol_download, &args, NULL, &st, &err)
  *   VRPC_STREAM_CALL(c, domain_screenshot, &args, &ret, &st, &err)
  */

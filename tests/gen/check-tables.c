@@ -40,6 +40,43 @@ int vrpc_call_wait(vrpc_conn *c, vrpc_pending *p, void **ret, vrpc_error **err)
     return VRPC_E_UNSUPPORTED;
 }
 
+int vrpc_stream_call(vrpc_conn *c, const vrpc_proc *proc, const void *args, void **ret,
+                     vrpc_stream **st, vrpc_error **err)
+{
+    (void)c;
+    (void)proc;
+    (void)args;
+    (void)err;
+    if (ret)
+        *ret = NULL;
+    if (st)
+        *st = NULL;
+    return VRPC_E_UNSUPPORTED;
+}
+
+int vrpc_call_fds(vrpc_conn *c, const vrpc_proc *proc, const void *args, const int *in_fds,
+                  size_t n_in, void **ret, int **out_fds, size_t *n_out, vrpc_error **err)
+{
+    (void)c;
+    (void)proc;
+    (void)args;
+    (void)in_fds;
+    (void)n_in;
+    (void)err;
+    if (ret)
+        *ret = NULL;
+    if (out_fds)
+        *out_fds = NULL;
+    if (n_out)
+        *n_out = 0;
+    return VRPC_E_UNSUPPORTED;
+}
+
+void vrpc_free(void *p)
+{
+    (void)p;
+}
+
 static int fails;
 
 #define CHECK(cond)                                                                                \

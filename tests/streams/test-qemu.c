@@ -321,8 +321,9 @@ static void test_fds(void)
 
     memset(&ga, 0, sizeof(ga));
     ga.dom = dom;
-    rc = vrpc_call_fds(c, &vrpc_pd_domain_open_graphics_fd, &ga, NULL, 0, NULL, &fds, &nfds, &e);
-    TAP_OK(rc == 0 && nfds == 1, "domain_open_graphics_fd: one descriptor received %s",
+    rc = vrpc_domain_open_graphics_fd(c, &ga, &fds, &nfds, &e);
+    TAP_OK(rc == 0 && nfds == 1,
+           "generated vrpc_domain_open_graphics_fd(): one descriptor received %s",
            rc ? su_err(e) : "");
     vrpc_free(e);
     e = NULL;
@@ -358,10 +359,9 @@ static void test_fds(void)
         memset(&ma, 0, sizeof(ma));
         ma.dom = dom;
         ma.cmd = (char *)"{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"vrpcfd\"}}";
-        rc = vrpc_call_fds(c, &vrpc_pd_qemu_domain_monitor_command_with_files, &ma, &p[1], 1,
-                           (void **)&mr, &fds, &nfds, &e);
+        rc = vrpc_qemu_domain_monitor_command_with_files(c, &ma, &p[1], 1, &mr, &fds, &nfds, &e);
         TAP_OK(rc == 0 && mr && strstr(mr->result, "\"return\"") && nfds == 0,
-               "qemu_domain_monitor_command_with_files: getfd with a pipe %s",
+               "generated vrpc_qemu_domain_monitor_command_with_files(): getfd with a pipe %s",
                rc ? su_err(e) : mr->result);
         vrpc_free(e);
         e = NULL;
@@ -437,8 +437,9 @@ static void test_tunnel(void)
     int rc;
 
     TAP_OK(vrpc_proc_opens_stream(&vrpc_pd_domain_migrate_prepare_tunnel3_params) &&
-               vrpc_pd_domain_migrate_prepare_tunnel3_params.stream == VRPC_STREAM_NONE,
-           "domain_migrate_prepare_tunnel3_params opens a stream, unannotated in the .x file");
+               vrpc_pd_domain_migrate_prepare_tunnel3_params.stream == VRPC_STREAM_WRITE,
+           "domain_migrate_prepare_tunnel3_params opens a write stream (unannotated in the .x "
+           "file, marked by the generator)");
     memset(&a, 0, sizeof(a));
     memset(&tp, 0, sizeof(tp));
     tp.field = (char *)VRPC_MIGRATE_PARAM_DEST_XML;
@@ -449,9 +450,9 @@ static void test_tunnel(void)
     a.cookie_in.len = (uint32_t)strlen(cookie) + 1;
     a.cookie_in.data = (uint8_t *)cookie;
     a.flags = VRPC_MIGRATE_TUNNELLED | VRPC_MIGRATE_PEER2PEER;
-    rc = vrpc_stream_call(c, &vrpc_pd_domain_migrate_prepare_tunnel3_params, &a, (void **)&r, &st,
-                          &e);
-    TAP_OK(rc == 0 && st, "prepare an incoming tunnelled migration: a stream to feed it %s",
+    rc = vrpc_domain_migrate_prepare_tunnel3_params(c, &a, &r, &st, &e);
+    TAP_OK(rc == 0 && st,
+           "prepare an incoming tunnelled migration (the generated call): a stream to feed it %s",
            rc ? su_err(e) : "");
     vrpc_free(e);
     e = NULL;

@@ -280,6 +280,84 @@ static void test_raw_api(void)
     vrpc_free(v);
 }
 
+/* ---- the generated calls of stream procedures return the stream ---- */
+
+static void test_generated_calls(void)
+{
+    vrpc_storage_vol_create_xml_ret *v = NULL;
+    vrpc_storage_vol_upload_args ua;
+    vrpc_storage_vol_download_args da;
+    vrpc_stream *st = NULL;
+    vrpc_error *e = NULL;
+    const size_t total = 5 * MiB + 7;
+    uint8_t *buf = malloc(total), *back = malloc(total + 1);
+    char *vdst = path_of("gen.virsh");
+    size_t got = 0;
+    ssize_t n;
+    int rc;
+
+    for (size_t i = 0; i < total; i++)
+        buf[i] = pat(5, i);
+    create_vol("gen", total, &v);
+    memset(&ua, 0, sizeof(ua));
+    ua.vol = v->vol;
+    rc = vrpc_storage_vol_upload(c, &ua, &st, &e);
+    TAP_OK(rc == 0 && st, "generated vrpc_storage_vol_upload() returns the stream %s",
+           rc ? su_err(e) : "");
+    if (rc == 0)
+        n = vrpc_stream_send(st, buf, total, 0, &e);
+    else
+        n = rc;
+    if (n == (ssize_t)total)
+        rc = vrpc_stream_finish(st, &e);
+    else
+        rc = n < 0 ? (int)n : VRPC_E_PROTO;
+    TAP_OK(rc == 0, "... 5 MiB + 7 bytes sent through it, finished %s", rc ? su_err(e) : "");
+    vrpc_stream_free(st);
+    st = NULL;
+    vrpc_free(e);
+    e = NULL;
+
+    memset(&da, 0, sizeof(da));
+    da.vol = v->vol;
+    rc = vrpc_storage_vol_download(c, &da, &st, &e);
+    TAP_OK(rc == 0 && st, "generated vrpc_storage_vol_download() returns the stream %s",
+           rc ? su_err(e) : "");
+    while (rc == 0) {
+        n = vrpc_stream_recv(st, back + got, total + 1 - got, 0, &e);
+        if (n <= 0) {
+            rc = (int)n;
+            break;
+        }
+        got += (size_t)n;
+        if (got > total)
+            break;
+    }
+    if (rc == 0)
+        rc = vrpc_stream_finish(st, &e);
+    vrpc_stream_free(st);
+    rc = rc == 0 ? su_sh(NULL, "virsh -c '%s' vol-download --pool vp gen %s", uri, vdst) : rc;
+    {
+        bool same = rc == 0 && got == total && memcmp(buf, back, total) == 0;
+        FILE *f = same ? fopen(vdst, "rbe") : NULL;
+        size_t i = 0;
+        int ch;
+        while (same && f && (ch = fgetc(f)) != EOF)
+            same = i < total && (uint8_t)ch == back[i++];
+        if (f)
+            fclose(f);
+        TAP_OK(same && i == total,
+               "... its data is what was uploaded and what virsh vol-download gets (%zu bytes) %s",
+               got, e ? su_err(e) : "");
+    }
+    vrpc_free(e);
+    unlink(vdst);
+    free(vdst);
+    free(buf);
+    free(back);
+    vrpc_free(v);
+}
+
 /* ---- sparse ---- */
 
 static void test_sparse(void)
@@ -643,10 +721,9 @@ static void test_create_with_files(void)
         free(xml);
         return;
     }
-    rc = vrpc_call_fds(t, &vrpc_pd_domain_create_xml_with_files, &xa, p, 2, (void **)&xr, NULL,
-                       NULL, &e);
+    rc = vrpc_domain_create_xml_with_files(t, &xa, p, 2, &xr, &e);
     TAP_OK(rc == 0 && xr && strcmp(xr->dom.name, name) == 0,
-           "domain_create_xml_with_files with two descriptors (test driver) %s",
+           "generated vrpc_domain_create_xml_with_files() with two descriptors (test driver) %s",
            rc ? su_err(e) : "");
     vrpc_free(e);
     e = NULL;
@@ -703,6 +780,7 @@ int main(int argc, char **argv)
     }
     test_big();
     test_raw_api();
+    test_generated_calls();
     test_sparse();
     test_abort_and_errors();
     test_slow_reader();

@@ -5,6 +5,7 @@
 #include "emit.h"
 
 #include "ast.h"
+#include "calls.h"
 #include "cheaders.h"
 
 #include <stdlib.h>
@@ -284,17 +285,8 @@ static void emit_proc_prototypes(sbuf *o, const proc *pr, bool definition)
     if (ret)
         sb_printf(o, ", %s **ret", ret);
     sb_printf(o, ", vrpc_error **err)%s", end);
-    if (definition) {
-        if (ret)
-            sb_printf(o,
-                      "{\n    void *r = NULL;\n"
-                      "    int rc = vrpc_call(c, &vrpc_pd_%s, %s, ret ? &r : NULL, err);\n"
-                      "    if (ret)\n        *ret = (%s *)r;\n    return rc;\n}\n\n",
-                      n, args ? "args" : "NULL", ret);
-        else
-            sb_printf(o, "{\n    return vrpc_call(c, &vrpc_pd_%s, %s, NULL, err);\n}\n\n", n,
-                      args ? "args" : "NULL");
-    }
+    if (definition)
+        emit_blocking_body(o, pr);
 
     /* send */
     if (!definition)
@@ -310,7 +302,7 @@ static void emit_proc_prototypes(sbuf *o, const proc *pr, bool definition)
         sb_printf(o,
                   "{\n    if (!cookie)\n        return VRPC_E_INVALID;\n    cookie->p = NULL;\n"
                   "    return vrpc_call_send(c, &vrpc_pd_%s, %s, &cookie->p);\n}\n\n",
-                  n, args ? "args" : "NULL");
+                  n, send_args_expr(pr));
 
     /* reply */
     if (!definition) {
@@ -398,7 +390,12 @@ void emit_header(sbuf *o)
             proc *pr = pg->procs[j];
             if (!has_shims(pr))
                 continue;
+            if (proc_call_shape(pr) != CS_PLAIN) {
+                emit_special_call(o, pr, false);
+                continue;
+            }
             sb_printf(o, "\n/* %s (%s %d) */\n", pr->xname, pg->name, (int)pr->number);
+            emit_call_note(o, pr);
             sb_printf(o,
                       "typedef struct vrpc_%s_cookie {\n    vrpc_pending *p;\n} vrpc_%s_cookie;\n",
                       pr->short_name, pr->short_name);
@@ -645,11 +642,17 @@ void emit_source(sbuf *o)
     }
 
     sb_puts(o, "\n/* ---- Calls ---- */\n\n");
+    emit_call_helpers(o);
     for (size_t i = 0; i < G.programs.n; i++) {
         program *pg = G.programs.v[i];
-        for (size_t j = 0; pg->has_procs && j < pg->nprocs; j++)
-            if (has_shims(pg->procs[j]))
+        for (size_t j = 0; pg->has_procs && j < pg->nprocs; j++) {
+            if (!has_shims(pg->procs[j]))
+                continue;
+            if (proc_call_shape(pg->procs[j]) != CS_PLAIN)
+                emit_special_call(o, pg->procs[j], true);
+            else
                 emit_proc_prototypes(o, pg->procs[j], true);
+        }
     }
 
     sb_puts(o, "/* ---- Program tables ---- */\n");

@@ -5,6 +5,7 @@
  * written, the minimum wire sizes, and the procedure tables.
  */
 #include "ast.h"
+#include "calls.h"
 #include "cheaders.h"
 
 #include <stdlib.h>
@@ -811,4 +812,5 @@ void sema_run(void)
                          b->name, a->name);
         }
     }
+    calls_prepare();
 }
