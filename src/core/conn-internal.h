@@ -9,17 +9,19 @@
  * with the lock held and must not block or call back into the public API.
  *
  * LIFECYCLE OF A CALL. vrpc_call_send() encodes the arguments outside the
- * lock, then under the lock takes the next serial, patches it into the
- * packet, inserts the vrpc_pending into the serial-keyed hash map and
- * appends the packet to the output queue. When the reply arrives the I/O
- * owner removes the pending from the map, stores the payload and marks it
- * done (or frees it, if it was discarded). The collecting thread decodes the
- * payload after releasing the lock.
+ * lock, then under the lock enters the call in the protocol core (which
+ * chooses the serial), patches the serial into the packet and queues it in
+ * the core's output queue. The I/O owner writes what the core gives and
+ * feeds it what it reads; when the reply arrives the core stores the
+ * payload and reports the call done, and conn.c wakes its thread (or frees
+ * it, if it was discarded). The collecting thread decodes the payload
+ * after releasing the lock.
  *
- * FATAL ERRORS. conn_fail() puts the connection in a sticky error state:
- * `status` becomes the code, `fatal` the error, every pending call is
- * completed with that code, queued output is dropped and the transport
- * closed (by the I/O owner when it is inside poll()).
+ * FATAL ERRORS. vrpc_conn_fail_locked() puts the core in its sticky error
+ * state (every call completed with the code, queued output dropped); the
+ * core reports it back and conn.c sets `status` and `fatal`, wakes every
+ * waiter and closes the transport (by the I/O owner when it is inside
+ * poll()).
  */
 #ifndef VIRTRPC_CONN_INTERNAL_H
 #define VIRTRPC_CONN_INTERNAL_H
@@ -32,6 +34,7 @@
 
 #include "loop.h"
 #include "message.h"
+#include "proto.h"
 #include "transport.h"
 
 /*
@@ -45,55 +48,18 @@
 /* How long vrpc_conn_close() waits for the reply to CONNECT_CLOSE. */
 #define VRPC_CONN_CLOSE_TIMEOUT_MS 5000
 
-/* Size the input buffer starts with (and shrinks back to). */
-#define VRPC_CONN_IN_CHUNK ((size_t)64 << 10)
-
-typedef struct vrpc_outmsg {
-    struct vrpc_outmsg *next;
-    uint8_t *data; /* the packet (freed with vrpc_free unless inline) */
-    size_t len;
-    size_t off; /* bytes written so far; a started packet is finished first */
-    bool data_inline;
-    /* fd passing: descriptors to send once all bytes are written, one per
-     * sendmsg() with a 1-byte carrier (owned close-on-exec duplicates). */
-    int *fds;
-    uint32_t nfds, fds_sent;
-} vrpc_outmsg;
-
-enum { VRPC_PENDING_SENT = 0, VRPC_PENDING_DONE = 1 };
-
+/* A call of the threaded connection: the protocol core's call plus the
+ * waiting. `call` comes first (conn.c converts between the two). */
 struct vrpc_pending {
-    const vrpc_proc *proc;
-    uint32_t serial;
-    uint8_t state;  /* VRPC_PENDING_* */
-    bool discarded; /* nobody will collect it: free when the reply comes */
-    bool waiting;   /* a thread sleeps on cond */
+    vrpc_proto_call call;
+    bool waiting; /* a thread sleeps on cond */
     pthread_cond_t cond;
     struct vrpc_pending *wprev, *wnext; /* sleeping threads, FIFO */
     struct vrpc_pending *lprev, *lnext; /* handles not consumed yet */
-    /* Outcome, valid once DONE: rc 0 (payload = ret), VRPC_E_REMOTE
-     * (payload = remote_error) or a local error (err, or the connection's
-     * fatal error when err is NULL). */
-    int rc;
-    uint8_t *buf; /* owns the payload bytes */
-    size_t off, len;
-    vrpc_error *err;
-    /* REPLY_WITH_FDS: descriptors received so far (owned until collected);
-     * the call completes once fds_want have arrived. */
-    int *fds;
-    uint32_t nfds, fds_want;
     /* Waits for output space (vrpc_conn_wait_space_locked). */
     struct vrpc_pending *snext;
     size_t space_limit;
 };
-
-/* Serial -> pending call, open addressing with linear probing. */
-typedef struct vrpc_pmap {
-    vrpc_pending **slots;
-    size_t cap; /* power of two */
-    unsigned int bits;
-    size_t count;
-} vrpc_pmap;
 
 /*
  * Dispatch hook for packets the core does not handle itself (events:
@@ -129,23 +95,10 @@ struct vrpc_conn {
     int status;        /* 0, or the sticky error code */
     vrpc_error *fatal; /* the sticky error */
 
-    uint32_t next_serial;
-    vrpc_pmap pending;
+    /* The protocol state: framing, serial map, fd carriers, output queue. */
+    vrpc_proto proto;
     vrpc_pending *waiters_head, *waiters_tail;
     vrpc_pending *live; /* every handle not yet consumed */
-
-    vrpc_outmsg *out_head, *out_tail;
-    size_t out_bytes; /* unwritten bytes in the queue */
-    bool out_dirty;   /* queued since the last write attempt */
-
-    uint8_t *in; /* read buffer: only the start of one packet between reads */
-    size_t in_len, in_cap;
-    uint32_t skip_carriers; /* 1-byte fd carriers still to consume from the stream */
-    /* FD PASSING: descriptors that arrived with carrier bytes not consumed
-     * yet (in arrival order), and the reply they belong to. */
-    int rx_fds[2 * VRPC_MSG_FDS_MAX];
-    uint32_t rx_nfds;
-    vrpc_pending *fd_target;
 
     char *uri;
     char *open_name;

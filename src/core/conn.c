@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The connection: one socket shared by any number of threads.
+ * The connection: one socket shared by any number of threads, a thin layer
+ * over the protocol core (proto.c), which owns framing, reply matching, fd
+ * carriers and the output queue. This file owns the lock, the I/O role,
+ * poll() and the transport calls.
  *
  * At most one thread owns the I/O role at a time. The owner polls the socket
  * (and a wakeup eventfd) without the lock, then with the lock held writes
@@ -29,7 +32,6 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,105 +39,14 @@
 #include <virtrpc/protocol.h>
 
 #include "alloc.h"
-#include "auth.h"
 #include "conn-internal.h"
 #include "error.h"
 #include "stream-internal.h"
-#include "tcp.h"
-#include "tls.h"
-#include "transport-cmd.h"
-#include "uri.h"
 
 #define RPC_ERR(...) vrpc_error_new(VRPC_ERR_RPC, VRPC_FROM_RPC, __VA_ARGS__)
 
 static void close_transport(vrpc_conn *c);
 static int flush_out(vrpc_conn *c);
-
-/* ---- the serial -> pending map ---- */
-
-static size_t pmap_home(const vrpc_pmap *m, uint32_t serial)
-{
-    return (size_t)((serial * 2654435769u) >> (32 - m->bits));
-}
-
-static int pmap_init(vrpc_pmap *m, unsigned int bits)
-{
-    m->bits = bits;
-    m->cap = (size_t)1 << bits;
-    m->count = 0;
-    m->slots = vrpc_calloc(m->cap, sizeof(*m->slots));
-    return m->slots ? 0 : VRPC_E_NOMEM;
-}
-
-static vrpc_pending *pmap_get(const vrpc_pmap *m, uint32_t serial)
-{
-    size_t mask = m->cap - 1, i = pmap_home(m, serial);
-    while (m->slots[i]) {
-        if (m->slots[i]->serial == serial)
-            return m->slots[i];
-        i = (i + 1) & mask;
-    }
-    return NULL;
-}
-
-static void pmap_insert_slot(vrpc_pmap *m, vrpc_pending *p)
-{
-    size_t mask = m->cap - 1, i = pmap_home(m, p->serial);
-    while (m->slots[i])
-        i = (i + 1) & mask;
-    m->slots[i] = p;
-    m->count++;
-}
-
-static int pmap_put(vrpc_pmap *m, vrpc_pending *p)
-{
-    if ((m->count + 1) * 2 > m->cap) {
-        vrpc_pmap n;
-        size_t i;
-        if (m->bits >= 31 || pmap_init(&n, m->bits + 1))
-            return VRPC_E_NOMEM;
-        for (i = 0; i < m->cap; i++)
-            if (m->slots[i])
-                pmap_insert_slot(&n, m->slots[i]);
-        vrpc_free(m->slots);
-        *m = n;
-    }
-    pmap_insert_slot(m, p);
-    return 0;
-}
-
-static void pmap_del(vrpc_pmap *m, vrpc_pending *p)
-{
-    size_t mask = m->cap - 1, i = pmap_home(m, p->serial), j;
-
-    while (m->slots[i] != p) {
-        if (!m->slots[i])
-            return;
-        i = (i + 1) & mask;
-    }
-    m->slots[i] = NULL;
-    m->count--;
-    /* Backward-shift the entries of the probe run behind the hole. */
-    j = i;
-    for (;;) {
-        size_t k;
-        bool stays;
-        j = (j + 1) & mask;
-        if (!m->slots[j])
-            break;
-        k = pmap_home(m, m->slots[j]->serial);
-        /* The entry may stay at j iff its home lies cyclically in (i, j]. */
-        if (i <= j)
-            stays = i < k && k <= j;
-        else
-            stays = k > i || k <= j;
-        if (!stays) {
-            m->slots[i] = m->slots[j];
-            m->slots[j] = NULL;
-            i = j;
-        }
-    }
-}
 
 /* ---- pending calls ---- */
 
@@ -152,10 +63,10 @@ static void pending_free(vrpc_pending *p)
     if (!p)
         return;
     pthread_cond_destroy(&p->cond);
-    close_fds(p->fds, p->nfds);
-    vrpc_free(p->fds);
-    vrpc_free(p->buf);
-    vrpc_free(p->err);
+    close_fds(p->call.fds, p->call.nfds);
+    vrpc_free(p->call.fds);
+    vrpc_free(p->call.buf);
+    vrpc_free(p->call.err);
     vrpc_free(p);
 }
 
@@ -208,8 +119,8 @@ static void waiter_remove(vrpc_conn *c, vrpc_pending *p)
 /* The reply (or failure) of p is in: wake its thread, or free it. */
 static void pending_complete(vrpc_pending *p)
 {
-    p->state = VRPC_PENDING_DONE;
-    if (p->discarded)
+    p->call.state = VRPC_CALL_DONE;
+    if (p->call.discarded)
         pending_free(p);
     else if (p->waiting)
         pthread_cond_signal(&p->cond);
@@ -251,7 +162,7 @@ static void hand_on(vrpc_conn *c)
     if (c->io_owner)
         return;
     for (w = c->waiters_head; w; w = w->wnext) {
-        if (w->state != VRPC_PENDING_DONE) {
+        if (w->call.state != VRPC_CALL_DONE) {
             pthread_cond_signal(&w->cond);
             return;
         }
@@ -263,7 +174,7 @@ static void hand_on(vrpc_conn *c)
 static void release_io(vrpc_conn *c)
 {
     /* What dispatch queued (a stream's abort, a PONG) leaves now if it can. */
-    if (c->status == 0 && c->tr && c->out_head && c->out_dirty)
+    if (c->status == 0 && c->tr && c->proto.out_head && c->proto.out_dirty)
         flush_out(c);
     c->io_owner = false;
     if (c->status && c->tr)
@@ -288,63 +199,53 @@ static void close_transport(vrpc_conn *c)
     }
 }
 
-static void outmsg_free(vrpc_outmsg *m)
+/*
+ * The protocol core's callbacks. They run inside vrpc_proto_* calls, with
+ * the lock held.
+ */
+static void on_call_done(vrpc_proto_call *call, void *ud)
 {
-    if (!m->data_inline)
-        vrpc_free(m->data);
-    if (m->fds) {
-        close_fds(m->fds + m->fds_sent, m->nfds - m->fds_sent);
-        vrpc_free(m->fds);
-    }
-    vrpc_free(m);
+    (void)ud;
+    pending_complete((vrpc_pending *)call);
 }
 
-static void free_outq(vrpc_conn *c)
+static int on_event(const vrpc_packet *pkt, void *ud, vrpc_error **err)
 {
-    vrpc_outmsg *m = c->out_head, *n;
-    for (; m; m = n) {
-        n = m->next;
-        outmsg_free(m);
-    }
-    c->out_head = c->out_tail = NULL;
-    c->out_bytes = 0;
+    vrpc_conn *c = ud;
+    /* EVENTS HOOK */
+    return c->on_event ? c->on_event(c, pkt, c->on_event_opaque, err) : 0;
 }
 
-void vrpc_conn_fail_locked(vrpc_conn *c, int code, vrpc_error *e)
+static int on_stream(const vrpc_packet *pkt, void *ud, vrpc_error **err)
 {
-    size_t i;
+    vrpc_conn *c = ud;
+    /* STREAMS HOOK: data, holes and finish/abort confirmations. */
+    return c->on_stream ? c->on_stream(c, pkt, c->on_stream_opaque, err) : 0;
+}
 
-    if (c->status) {
-        vrpc_free(e);
-        return;
-    }
-    if (code >= 0)
-        code = VRPC_E_IO;
+static bool on_orphan_error(const vrpc_packet *pkt, void *ud)
+{
+    vrpc_conn *c = ud;
+    const vrpc_msg_header *h = &pkt->hdr;
+    /* STREAMS: libvirtd answers a failed STREAM_HOLE packet with a REPLY
+     * carrying the stream's serial; it is the stream's error. */
+    return vrpc_stream_take_reply_error_locked(c, h->prog, h->vers, h->serial, pkt->payload,
+                                               pkt->payload_len);
+}
+
+static void wake_space_waiters(vrpc_conn *c);
+
+/* The connection failed: the core has completed every call already. */
+static void on_fatal(int code, vrpc_error *e, void *ud)
+{
+    vrpc_conn *c = ud;
+
     c->status = code;
-    c->fatal = e ? e : RPC_ERR("connection failed: %s", vrpc_strerror(code));
-    for (i = 0; i < c->pending.cap; i++) {
-        vrpc_pending *p = c->pending.slots[i];
-        if (!p)
-            continue;
-        c->pending.slots[i] = NULL;
-        p->rc = code;
-        pending_complete(p);
-    }
-    c->pending.count = 0;
-    if (c->fd_target) {
-        vrpc_pending *p = c->fd_target;
-        c->fd_target = NULL;
-        p->rc = code;
-        pending_complete(p);
-    }
-    close_fds(c->rx_fds, c->rx_nfds);
-    c->rx_nfds = 0;
-    free_outq(c);
-    c->in_len = 0;
-    c->skip_carriers = 0;
+    c->fatal = e;
     /* Waits that are not for a reply (streams, output space) learn it too. */
     for (vrpc_pending *w = c->waiters_head; w; w = w->wnext)
         pthread_cond_signal(&w->cond);
+    wake_space_waiters(c);
     /* LOOP: the close reason; event loops and vrpc_conn_wait() learn it. */
     vrpc_loop_failed_locked(c);
     if (c->polling)
@@ -353,63 +254,30 @@ void vrpc_conn_fail_locked(vrpc_conn *c, int code, vrpc_error *e)
         close_transport(c);
 }
 
-/* ---- output ---- */
+static const vrpc_proto_cbs conn_cbs = {
+    .call_done = on_call_done,
+    .event = on_event,
+    .stream = on_stream,
+    .orphan_error = on_orphan_error,
+    .fatal = on_fatal,
+};
 
-static void enqueue(vrpc_conn *c, vrpc_outmsg *m)
+void vrpc_conn_fail_locked(vrpc_conn *c, int code, vrpc_error *e)
 {
-    m->next = NULL;
-    if (c->out_tail)
-        c->out_tail->next = m;
-    else
-        c->out_head = m;
-    c->out_tail = m;
-    c->out_bytes += m->len - m->off;
-    c->out_dirty = true;
+    vrpc_proto_fail(&c->proto, code, e);
 }
+
+/* ---- output ---- */
 
 int vrpc_conn_queue_locked(vrpc_conn *c, uint8_t *data, size_t len)
 {
-    vrpc_outmsg *m;
-    if (c->status) {
-        vrpc_free(data);
-        return c->status;
-    }
-    m = vrpc_calloc(1, sizeof(*m));
-    if (!m) {
-        vrpc_free(data);
-        return VRPC_E_NOMEM;
-    }
-    m->data = data;
-    m->len = len;
-    enqueue(c, m);
+    int rc = vrpc_proto_queue(&c->proto, data, len, NULL, 0);
+    if (rc)
+        return rc;
     if (c->io_owner)
         wake_owner(c);
     else
         vrpc_loop_output_locked(c); /* LOOP: an event loop wants POLLOUT now */
-    return 0;
-}
-
-static int queue_pong(vrpc_conn *c)
-{
-    vrpc_outmsg *m = c->out_tail;
-    vrpc_msg_header h;
-
-    /* A PONG still waiting unsent at the end of the queue answers this PING
-     * too: a daemon that floods PINGs and reads nothing cannot make the
-     * queue grow without bound. */
-    if (m && m->data_inline && m->off == 0 && m->len == VRPC_MSG_PACKET_MIN) {
-        vrpc_msg_header_get(m->data + VRPC_MSG_LEN_SIZE, &h);
-        if (h.prog == VRPC_MSG_KEEPALIVE_PROG && h.proc == VRPC_MSG_KEEPALIVE_PONG)
-            return 0;
-    }
-    m = vrpc_calloc(1, sizeof(*m) + VRPC_MSG_PACKET_MIN);
-    if (!m)
-        return VRPC_E_NOMEM;
-    m->data = (uint8_t *)(m + 1);
-    m->data_inline = true;
-    m->len = VRPC_MSG_PACKET_MIN;
-    vrpc_msg_keepalive(m->data, VRPC_MSG_KEEPALIVE_PONG);
-    enqueue(c, m);
     return 0;
 }
 
@@ -419,10 +287,10 @@ static void wake_space_waiters(vrpc_conn *c)
     vrpc_pending **pp = &c->space_waiters;
     while (*pp) {
         vrpc_pending *w = *pp;
-        if (c->status || c->out_bytes <= w->space_limit) {
+        if (c->status || c->proto.out_bytes <= w->space_limit) {
             *pp = w->snext;
             w->snext = NULL;
-            w->state = VRPC_PENDING_DONE;
+            w->call.state = VRPC_CALL_DONE;
             if (w->waiting)
                 pthread_cond_signal(&w->cond);
         } else {
@@ -434,12 +302,15 @@ static void wake_space_waiters(vrpc_conn *c)
 /* Write queued packets, in order, until done or the socket is full. */
 static int flush_out(vrpc_conn *c)
 {
-    c->out_dirty = false;
-    while (c->out_head && c->tr) {
-        vrpc_outmsg *m = c->out_head;
+    c->proto.out_dirty = false;
+    while (c->tr && c->status == 0) {
+        const uint8_t *data;
         vrpc_error *e = NULL;
-        if (m->off < m->len) {
-            ssize_t n = c->tr->ops->write(c->tr, m->data + m->off, m->len - m->off, &e);
+        int fd;
+        size_t len = vrpc_proto_out_peek(&c->proto, &data, &fd);
+
+        if (len) {
+            ssize_t n = c->tr->ops->write(c->tr, data, len, &e);
             if (n == VRPC_E_AGAIN)
                 break;
             if (n < 0) {
@@ -448,28 +319,21 @@ static int flush_out(vrpc_conn *c)
                 vrpc_conn_fail_locked(c, (int)n, e);
                 return (int)n;
             }
-            m->off += (size_t)n;
-            c->out_bytes -= (size_t)n;
-        }
-        /* FD PASSING: each descriptor with its own 1-byte carrier, after
-         * the whole message (as libvirt sends them). */
-        while (m->off == m->len && m->fds_sent < m->nfds) {
-            int r = c->tr->ops->send_fd(c->tr, m->fds[m->fds_sent], &e);
+            vrpc_proto_out_sent(&c->proto, (size_t)n);
+        } else if (fd >= 0) {
+            /* FD PASSING: each descriptor with its own 1-byte carrier, after
+             * the whole message (as libvirt sends them). */
+            int r = c->tr->ops->send_fd(c->tr, fd, &e);
             if (r == VRPC_E_AGAIN)
                 break;
             if (r < 0) {
                 vrpc_conn_fail_locked(c, r, e);
                 return r;
             }
-            close(m->fds[m->fds_sent]);
-            m->fds_sent++;
-        }
-        if (m->off < m->len || m->fds_sent < m->nfds)
+            vrpc_proto_out_fd_sent(&c->proto);
+        } else {
             break;
-        c->out_head = m->next;
-        if (!c->out_head)
-            c->out_tail = NULL;
-        outmsg_free(m);
+        }
     }
     wake_space_waiters(c);
     return 0;
@@ -477,255 +341,9 @@ static int flush_out(vrpc_conn *c)
 
 /* ---- input ---- */
 
-static int fail_proto(vrpc_conn *c, vrpc_error *e)
-{
-    vrpc_conn_fail_locked(c, VRPC_E_PROTO, e);
-    return VRPC_E_PROTO;
-}
-
 /*
- * A reply: complete its call. When the packet fills the whole input buffer
- * (whole) and its payload is big, the buffer itself is handed to the call
- * (saving a copy) and *stolen is set.
- */
-static int dispatch_reply(vrpc_conn *c, vrpc_packet *pkt, bool whole, bool *stolen)
-{
-    const vrpc_msg_header *h = &pkt->hdr;
-    vrpc_pending *p = pmap_get(&c->pending, h->serial);
-    vrpc_error *e = NULL;
-
-    /* STREAMS: libvirtd answers a failed STREAM_HOLE packet with a REPLY
-     * carrying the stream's serial; it is the stream's error. */
-    if (!p && h->type == VRPC_MSG_REPLY && h->status == VRPC_MSG_ERROR &&
-        vrpc_stream_take_reply_error_locked(c, h->prog, h->vers, h->serial, pkt->payload,
-                                            pkt->payload_len))
-        return 0;
-    if (!p || p->proc->program != h->prog || p->proc->version != h->vers)
-        return fail_proto(c, RPC_ERR("no call waiting for reply with prog 0x%x vers %u serial "
-                                     "%u (proc %d)",
-                                     h->prog, h->vers, h->serial, h->proc));
-    pmap_del(&c->pending, p);
-
-    if (h->type == VRPC_MSG_REPLY_WITH_FDS) {
-        uint32_t nfds;
-        if (vrpc_msg_take_nfds(pkt, &nfds, &e)) {
-            p->rc = VRPC_E_PROTO;
-            pending_complete(p);
-            return fail_proto(c, e);
-        }
-        /* FD PASSING: the nfds descriptors arrive with the 1-byte carriers
-         * that follow this packet; the call completes once they are in. */
-        if (nfds) {
-            p->fds = vrpc_malloc(nfds * sizeof(int));
-            p->fds_want = nfds;
-            c->skip_carriers += nfds;
-            c->fd_target = p;
-        }
-    }
-
-    if (h->proc != p->proc->number) {
-        p->rc = VRPC_E_PROTO;
-        p->err = RPC_ERR("the reply to %s (serial %u) is for procedure %d", p->proc->name,
-                         p->serial, h->proc);
-    } else if (h->status == VRPC_MSG_OK || h->status == VRPC_MSG_ERROR) {
-        p->rc = h->status == VRPC_MSG_OK ? 0 : VRPC_E_REMOTE;
-        if (p->discarded) {
-            /* dropped below */
-        } else if (whole && pkt->payload_len >= VRPC_CONN_IN_CHUNK) {
-            /* A big reply that fills the read buffer: hand the buffer over. */
-            p->buf = c->in;
-            p->off = (size_t)(pkt->payload - c->in);
-            p->len = pkt->payload_len;
-            c->in = NULL;
-            c->in_cap = 0;
-            *stolen = true;
-        } else if (pkt->payload_len) {
-            p->buf = vrpc_malloc(pkt->payload_len);
-            if (!p->buf) {
-                p->rc = VRPC_E_NOMEM;
-            } else {
-                memcpy(p->buf, pkt->payload, pkt->payload_len);
-                p->len = pkt->payload_len;
-            }
-        }
-    } else {
-        p->rc = VRPC_E_PROTO;
-        p->err = RPC_ERR("the reply to %s (serial %u) has unexpected status %d", p->proc->name,
-                         p->serial, h->status);
-    }
-    if (c->fd_target != p)
-        pending_complete(p);
-    return 0;
-}
-
-/* Route one packet. whole, stolen: see dispatch_reply. */
-static int dispatch(vrpc_conn *c, vrpc_packet *pkt, bool whole, bool *stolen)
-{
-    const vrpc_msg_header *h = &pkt->hdr;
-    vrpc_error *e = NULL;
-    char tbuf[32];
-    int rc;
-
-    if (h->prog == VRPC_MSG_KEEPALIVE_PROG) {
-        /* Answer every PING at once; PONGs and anything else are consumed. */
-        if (h->type == VRPC_MSG_MESSAGE && h->vers == VRPC_MSG_KEEPALIVE_VERS &&
-            h->proc == VRPC_MSG_KEEPALIVE_PING && queue_pong(c)) {
-            vrpc_conn_fail_locked(c, VRPC_E_NOMEM,
-                                  vrpc_error_new(VRPC_ERR_NO_MEMORY, VRPC_FROM_RPC,
-                                                 "out of memory queueing a keepalive PONG"));
-            return VRPC_E_NOMEM;
-        }
-        return 0;
-    }
-
-    switch (h->type) {
-    case VRPC_MSG_REPLY:
-    case VRPC_MSG_REPLY_WITH_FDS:
-        return dispatch_reply(c, pkt, whole, stolen);
-    case VRPC_MSG_MESSAGE:
-        /* EVENTS HOOK: events (serial ignored, as libvirtd sends 1). */
-        if (c->on_event) {
-            rc = c->on_event(c, pkt, c->on_event_opaque, &e);
-            if (rc)
-                vrpc_conn_fail_locked(c, rc, e);
-            return rc;
-        }
-        return 0;
-    case VRPC_MSG_STREAM:
-    case VRPC_MSG_STREAM_HOLE:
-        /* STREAMS HOOK: data, holes and finish/abort confirmations. */
-        if (c->on_stream) {
-            rc = c->on_stream(c, pkt, c->on_stream_opaque, &e);
-            if (rc)
-                vrpc_conn_fail_locked(c, rc, e);
-            return rc;
-        }
-        return 0;
-    case VRPC_MSG_CALL:
-    case VRPC_MSG_CALL_WITH_FDS:
-        return fail_proto(c, RPC_ERR("the daemon sent a %s (prog 0x%x proc %d serial %u); a "
-                                     "client serves no calls",
-                                     vrpc_msg_type_name(h->type, tbuf, sizeof(tbuf)), h->prog,
-                                     h->proc, h->serial));
-    default:
-        return fail_proto(c, RPC_ERR("the daemon sent a message of unknown type %d (prog 0x%x "
-                                     "proc %d serial %u)",
-                                     h->type, h->prog, h->proc, h->serial));
-    }
-}
-
-/*
- * n carrier bytes were read: each brought one descriptor (in rx_fds, in
- * arrival order); give them to the reply waiting for them, or close them.
- */
-static int take_carriers(vrpc_conn *c, uint32_t n)
-{
-    vrpc_pending *p = c->fd_target;
-    while (n--) {
-        int fd;
-        if (c->rx_nfds == 0)
-            return fail_proto(c, RPC_ERR("the daemon sent a file descriptor carrier byte without "
-                                         "a descriptor"));
-        fd = c->rx_fds[0];
-        c->rx_nfds--;
-        memmove(c->rx_fds, c->rx_fds + 1, c->rx_nfds * sizeof(int));
-        if (p && p->fds && p->nfds < p->fds_want)
-            p->fds[p->nfds++] = fd;
-        else
-            close(fd);
-    }
-    if (p && !p->fds && p->rc == 0) {
-        p->rc = VRPC_E_NOMEM;
-        p->err = vrpc_error_new(VRPC_ERR_NO_MEMORY, VRPC_FROM_RPC,
-                                "out of memory receiving the descriptors of %s", p->proc->name);
-    }
-    return 0;
-}
-
-/* Dispatch every complete packet in the input buffer. */
-static int process_input(vrpc_conn *c)
-{
-    size_t off = 0;
-    bool stolen = false;
-
-    while (c->status == 0 && !stolen) {
-        vrpc_packet pkt;
-        vrpc_error *e = NULL;
-        int rc;
-
-        if (c->skip_carriers) {
-            size_t k = c->in_len - off;
-            if (k > c->skip_carriers)
-                k = c->skip_carriers;
-            if (take_carriers(c, (uint32_t)k))
-                return c->status;
-            off += k;
-            c->skip_carriers -= (uint32_t)k;
-            if (c->skip_carriers)
-                break;
-            if (c->fd_target) {
-                vrpc_pending *p = c->fd_target;
-                c->fd_target = NULL;
-                pending_complete(p);
-            }
-        }
-        rc = vrpc_msg_parse(c->in + off, c->in_len - off, &pkt, NULL, &e);
-        if (rc == VRPC_E_AGAIN)
-            break;
-        if (rc)
-            return fail_proto(c, e);
-        rc = dispatch(c, &pkt, off == 0 && pkt.size == c->in_len, &stolen);
-        if (rc)
-            return rc;
-        off += pkt.size;
-    }
-    if (c->status)
-        return c->status;
-    if (stolen) {
-        c->in_len = 0;
-        return 0;
-    }
-    if (off) {
-        memmove(c->in, c->in + off, c->in_len - off);
-        c->in_len -= off;
-    }
-    if (c->in_len == 0 && c->in_cap > 4 * VRPC_CONN_IN_CHUNK) {
-        vrpc_free(c->in);
-        c->in = NULL;
-        c->in_cap = 0;
-    }
-    return 0;
-}
-
-/* Make room for the next read: at least the rest of the current packet. */
-static int input_reserve(vrpc_conn *c)
-{
-    size_t need = c->in_len + 1, cap;
-    uint8_t *n;
-
-    if (c->in_len >= VRPC_MSG_LEN_SIZE) {
-        size_t total = vrpc_get_u32(c->in); /* validated by process_input */
-        if (total > need)
-            need = total;
-    }
-    if (c->in_cap >= need && c->in_cap > c->in_len)
-        return 0;
-    cap = c->in_cap ? c->in_cap : VRPC_CONN_IN_CHUNK;
-    while (cap < need)
-        cap *= 2;
-    if (cap > VRPC_MSG_PACKET_MAX && need <= VRPC_MSG_PACKET_MAX)
-        cap = VRPC_MSG_PACKET_MAX;
-    n = vrpc_realloc(c->in, cap);
-    if (!n)
-        return VRPC_E_NOMEM;
-    c->in = n;
-    c->in_cap = cap;
-    return 0;
-}
-
-/*
- * Read once (or, with drain, until the socket is empty) and dispatch.
- * Returns 0 or the connection's new error code.
+ * Read once (or, with drain, until the socket is empty) and hand the bytes
+ * to the protocol core. Returns 0 or the connection's new error code.
  */
 static int read_input(vrpc_conn *c, bool drain)
 {
@@ -733,33 +351,22 @@ static int read_input(vrpc_conn *c, bool drain)
 
     while (rounds-- > 0 && c->tr && c->status == 0 && vrpc_conn_input_wanted_locked(c)) {
         int fds[VRPC_MSG_FDS_MAX];
-        size_t nfds = 0, i;
-        bool overflow = false;
+        size_t nfds = 0, avail;
         vrpc_error *e = NULL;
+        uint8_t *dst = vrpc_proto_in_space(&c->proto, &avail);
         ssize_t n;
-        int rc;
 
-        if (input_reserve(c)) {
+        if (!dst) {
             vrpc_conn_fail_locked(c, VRPC_E_NOMEM,
                                   vrpc_error_new(VRPC_ERR_NO_MEMORY, VRPC_FROM_RPC,
                                                  "out of memory for the read buffer"));
             return VRPC_E_NOMEM;
         }
-        n = c->tr->ops->read(c->tr, c->in + c->in_len, c->in_cap - c->in_len, fds, &nfds,
-                             VRPC_MSG_FDS_MAX, &e);
-        /* FD PASSING: descriptors wait in rx_fds for their carrier bytes. */
-        for (i = 0; i < nfds; i++) {
-            if (c->rx_nfds < sizeof(c->rx_fds) / sizeof(c->rx_fds[0])) {
-                c->rx_fds[c->rx_nfds++] = fds[i];
-            } else {
-                close(fds[i]);
-                overflow = true;
-            }
-        }
-        if (overflow) {
+        n = c->tr->ops->read(c->tr, dst, avail, fds, &nfds, VRPC_MSG_FDS_MAX, &e);
+        /* FD PASSING: descriptors wait in the core for their carrier bytes. */
+        if (nfds && vrpc_proto_take_fds(&c->proto, fds, nfds)) {
             vrpc_free(e);
-            return fail_proto(c, RPC_ERR("the daemon sent more file descriptors than replies "
-                                         "announced"));
+            return c->status;
         }
         if (n == VRPC_E_AGAIN)
             return 0;
@@ -768,39 +375,21 @@ static int read_input(vrpc_conn *c, bool drain)
             return (int)n;
         }
         if (n == 0) {
-            if (c->in_len)
-                e = vrpc_error_new(VRPC_ERR_RPC, VRPC_FROM_RPC,
-                                   "connection closed by the daemon in the middle of a packet "
-                                   "(%zu bytes received)",
-                                   c->in_len);
-            else if (c->skip_carriers)
-                e = vrpc_error_new(VRPC_ERR_RPC, VRPC_FROM_RPC,
-                                   "connection closed by the daemon before %u announced file "
-                                   "descriptors arrived",
-                                   c->skip_carriers);
-            else
-                e = vrpc_error_new(VRPC_ERR_RPC, VRPC_FROM_RPC, "connection closed by the daemon");
-            vrpc_conn_fail_locked(c, VRPC_E_CLOSED, e);
-            return VRPC_E_CLOSED;
+            vrpc_proto_eof(&c->proto);
+            return c->status;
         }
-        c->in_len += (size_t)n;
         vrpc_ka_rx_locked(c); /* KEEPALIVE: the daemon is alive */
-        rc = process_input(c);
-        if (rc)
-            return rc;
-        if (c->rx_nfds > c->skip_carriers)
-            return fail_proto(c, RPC_ERR("the daemon sent a file descriptor without a reply "
-                                         "announcing it"));
+        if (vrpc_proto_commit(&c->proto, (size_t)n))
+            return c->status;
         if (!drain && c->tr && c->tr->ops->pending && c->tr->ops->pending(c->tr))
             rounds = 1;
     }
     return c->status;
 }
 
-/* One non-blocking pass: write what can be written, read what is there. */
 static int io_pass(vrpc_conn *c)
 {
-    if (c->status == 0 && c->out_head)
+    if (c->status == 0 && c->proto.out_head)
         flush_out(c);
     if (c->status == 0 && c->tr && !vrpc_conn_input_wanted_locked(c)) {
         /* Input paused (a stream's reader is behind): read only to learn
@@ -814,7 +403,7 @@ static int io_pass(vrpc_conn *c)
     } else if (c->status == 0) {
         read_input(c, true);
     }
-    if (c->status == 0 && c->out_head)
+    if (c->status == 0 && c->proto.out_head)
         flush_out(c);
     if (c->status && c->tr)
         close_transport(c);
@@ -834,13 +423,13 @@ static int64_t now_ms(void)
  */
 static int io_loop(vrpc_conn *c, vrpc_pending *p, int64_t deadline)
 {
-    while (p->state != VRPC_PENDING_DONE && c->status == 0) {
+    while (p->call.state != VRPC_CALL_DONE && c->status == 0) {
         struct pollfd pfd[2];
         short want, asked;
         int n, timeout = -1, saved;
         int64_t ka;
 
-        if (c->out_head && c->out_dirty) {
+        if (c->proto.out_head && c->proto.out_dirty) {
             flush_out(c);
             continue;
         }
@@ -859,7 +448,7 @@ static int io_loop(vrpc_conn *c, vrpc_pending *p, int64_t deadline)
         vrpc_ka_tick_locked(c);
         if (c->status)
             break;
-        if (c->out_head && c->out_dirty)
+        if (c->proto.out_head && c->proto.out_dirty)
             continue;
         ka = vrpc_ka_deadline_locked(c);
         if (ka != INT64_MAX) {
@@ -870,7 +459,7 @@ static int io_loop(vrpc_conn *c, vrpc_pending *p, int64_t deadline)
                 timeout = (int)(left > 1000000 ? 1000000 : left);
         }
         want = vrpc_conn_input_wanted_locked(c) ? POLLIN : 0;
-        if (c->out_head)
+        if (c->proto.out_head)
             want |= POLLOUT;
         asked = want;
         if (c->tr->ops->events)
@@ -919,7 +508,7 @@ static int io_loop(vrpc_conn *c, vrpc_pending *p, int64_t deadline)
          * what the core asked for. */
         if (c->tr->ops->events && (pfd[0].revents & (POLLIN | POLLOUT)))
             pfd[0].revents |= asked;
-        if ((pfd[0].revents & (POLLOUT | POLLERR | POLLHUP)) && c->out_head)
+        if ((pfd[0].revents & (POLLOUT | POLLERR | POLLHUP)) && c->proto.out_head)
             flush_out(c);
         if (c->status)
             break;
@@ -946,11 +535,11 @@ static int wait_done(vrpc_conn *c, vrpc_pending *p, int64_t deadline)
 {
     int rc = 0;
 
-    while (p->state != VRPC_PENDING_DONE) {
-        if (c->status && !p->discarded) {
+    while (p->call.state != VRPC_CALL_DONE) {
+        if (c->status && !p->call.discarded) {
             /* Not in the map any more (it was failed with the others). */
-            p->rc = c->status;
-            p->state = VRPC_PENDING_DONE;
+            p->call.rc = c->status;
+            p->call.state = VRPC_CALL_DONE;
             break;
         }
         if (!c->io_owner) {
@@ -971,7 +560,7 @@ static int wait_done(vrpc_conn *c, vrpc_pending *p, int64_t deadline)
             pthread_cond_wait(&p->cond, &c->lock);
         }
         waiter_remove(c, p);
-        if (rc == ETIMEDOUT && p->state != VRPC_PENDING_DONE) {
+        if (rc == ETIMEDOUT && p->call.state != VRPC_CALL_DONE) {
             rc = VRPC_E_TIMEOUT;
             break;
         }
@@ -990,42 +579,44 @@ static int collect(vrpc_conn *c, vrpc_pending *p, void **ret, int **fds, size_t 
                    vrpc_error **err)
 {
     static const uint8_t no_bytes[4];
-    const vrpc_proc *proc = p->proc;
+    const vrpc_proc *proc = p->call.proc;
     vrpc_error *e = NULL;
-    int rc = p->rc;
+    int rc = p->call.rc;
 
     live_remove(c, p);
-    if (rc != 0 && rc != VRPC_E_REMOTE && !p->err && err && c->fatal)
-        p->err = vrpc_error_dup(c->fatal, NULL);
+    if (rc != 0 && rc != VRPC_E_REMOTE && !p->call.err && err && c->fatal)
+        p->call.err = vrpc_error_dup(c->fatal, NULL);
     users_leave(c);
     pthread_mutex_unlock(&c->lock);
 
     if (rc == 0) {
         if (ret && proc->ret) {
-            int drc = vrpc_xdr_decode(proc->ret, p->buf ? p->buf + p->off : no_bytes, p->len, ret);
+            int drc = vrpc_xdr_decode(proc->ret, p->call.buf ? p->call.buf + p->call.off : no_bytes,
+                                      p->call.len, ret);
             if (drc) {
                 rc = drc == VRPC_E_NOMEM ? VRPC_E_NOMEM : VRPC_E_PROTO;
                 e = RPC_ERR("cannot decode the reply to %s (serial %u, %zu bytes): %s", proc->name,
-                            p->serial, p->len, vrpc_strerror(drc));
+                            p->call.serial, p->call.len, vrpc_strerror(drc));
             }
-        } else if (!proc->ret && p->len) {
+        } else if (!proc->ret && p->call.len) {
             rc = VRPC_E_PROTO;
             e = RPC_ERR("the reply to %s (serial %u) carries %zu bytes but the procedure returns "
                         "nothing",
-                        proc->name, p->serial, p->len);
+                        proc->name, p->call.serial, p->call.len);
         }
-        if (rc == 0 && fds && p->nfds) {
+        if (rc == 0 && fds && p->call.nfds) {
             /* FD PASSING: the caller owns the descriptors from now on. */
-            *fds = p->fds;
-            *nfds = p->nfds;
-            p->fds = NULL;
-            p->nfds = 0;
+            *fds = p->call.fds;
+            *nfds = p->call.nfds;
+            p->call.fds = NULL;
+            p->call.nfds = 0;
         }
     } else if (rc == VRPC_E_REMOTE) {
-        rc = vrpc_msg_decode_error(p->buf ? p->buf + p->off : no_bytes, p->len, &e);
+        rc = vrpc_msg_decode_error(p->call.buf ? p->call.buf + p->call.off : no_bytes, p->call.len,
+                                   &e);
     } else {
-        e = p->err;
-        p->err = NULL;
+        e = p->call.err;
+        p->call.err = NULL;
         if (!e && rc == VRPC_E_NOMEM)
             e = vrpc_error_new(VRPC_ERR_NO_MEMORY, VRPC_FROM_RPC,
                                "out of memory storing the reply to %s", proc->name);
@@ -1082,7 +673,7 @@ static int send_call(vrpc_conn *c, const vrpc_proc *proc, const void *args, cons
                      bool force, vrpc_pending **out, vrpc_error **err)
 {
     vrpc_buf b = {0};
-    vrpc_outmsg *m;
+    vrpc_proto_out *m;
     vrpc_pending *p;
     int *dfds = NULL;
     size_t nfds = o ? o->nfds : 0;
@@ -1119,23 +710,16 @@ static int send_call(vrpc_conn *c, const vrpc_proc *proc, const void *args, cons
         vrpc_buf_reset(&b);
         return rc;
     }
-    m = vrpc_calloc(1, sizeof(*m));
+    m = vrpc_proto_out_new(b.data, b.len, dfds, (uint32_t)nfds);
     p = vrpc_calloc(1, sizeof(*p));
     if (!m || !p) {
-        vrpc_free(m);
+        vrpc_proto_out_discard(m); /* without m, data and descriptors are released */
         vrpc_free(p);
-        vrpc_buf_reset(&b);
-        close_fds(dfds, (uint32_t)nfds);
-        vrpc_free(dfds);
         vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_RPC, "out of memory sending %s",
                        proc->name);
         return VRPC_E_NOMEM;
     }
-    m->data = b.data;
-    m->len = b.len;
-    m->fds = dfds;
-    m->nfds = (uint32_t)nfds;
-    p->proc = proc;
+    p->call.proc = proc;
 
     if (pthread_cond_init(&p->cond, &c->condattr)) {
         rc = VRPC_E_NOMEM;
@@ -1161,29 +745,26 @@ static int send_call(vrpc_conn *c, const vrpc_proc *proc, const void *args, cons
                        proc->name, c->tr ? c->tr->ops->name : "closed");
         goto fail;
     }
-    if (!force && c->out_head && c->out_bytes + m->len > VRPC_CONN_OUT_MAX) {
+    if (!force && c->proto.out_head && c->proto.out_bytes + m->len > VRPC_CONN_OUT_MAX) {
         rc = VRPC_E_AGAIN;
         vrpc_error_set(err, VRPC_ERR_OPERATION_FAILED, VRPC_FROM_RPC,
                        "more than %zu bytes of calls are queued; collect replies first",
                        VRPC_CONN_OUT_MAX);
         goto fail;
     }
-    do
-        p->serial = c->next_serial++;
-    while (pmap_get(&c->pending, p->serial));
-    if (pmap_put(&c->pending, p)) {
+    if (vrpc_proto_call_add(&c->proto, &p->call)) {
         rc = VRPC_E_NOMEM;
         vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_RPC, "out of memory sending %s",
                        proc->name);
         goto fail;
     }
-    if (o && o->bind && (rc = o->bind(c, p->serial, o->bind_opaque, err)) != 0) {
-        pmap_del(&c->pending, p);
+    if (o && o->bind && (rc = o->bind(c, p->call.serial, o->bind_opaque, err)) != 0) {
+        vrpc_proto_call_remove(&c->proto, &p->call);
         goto fail;
     }
-    vrpc_msg_set_serial(m->data, p->serial);
+    vrpc_msg_set_serial(m->data, p->call.serial);
     live_add(c, p);
-    enqueue(c, m);
+    vrpc_proto_queue_out(&c->proto, m); /* cannot fail: status is 0 */
     if (c->io_owner) {
         wake_owner(c);
     } else {
@@ -1204,7 +785,7 @@ fail:
     p = NULL;
 fail_nolock:
     vrpc_free(p);
-    outmsg_free(m);
+    vrpc_proto_out_discard(m);
     return rc;
 }
 
@@ -1241,10 +822,10 @@ static int wait_common(vrpc_conn *c, vrpc_pending *p, void **ret, int **fds, siz
     rc = wait_done(c, p, deadline);
     if (rc == VRPC_E_TIMEOUT) {
         live_remove(c, p);
-        p->discarded = true;
+        p->call.discarded = true;
         vrpc_error_set(err, VRPC_ERR_OPERATION_TIMEOUT, VRPC_FROM_RPC,
-                       "no reply to %s (serial %u) within %d ms", p->proc->name, p->serial,
-                       timeout_ms);
+                       "no reply to %s (serial %u) within %d ms", p->call.proc->name,
+                       p->call.serial, timeout_ms);
         users_leave(c);
         pthread_mutex_unlock(&c->lock);
         return rc;
@@ -1291,12 +872,12 @@ int vrpc_call_poll(vrpc_conn *c, vrpc_pending *p, void **ret, vrpc_error **err)
     }
     pthread_mutex_lock(&c->lock);
     c->users++;
-    if (p->state != VRPC_PENDING_DONE && !c->io_owner && c->status == 0) {
+    if (p->call.state != VRPC_CALL_DONE && !c->io_owner && c->status == 0) {
         c->io_owner = true;
         io_pass(c);
         release_io(c);
     }
-    if (p->state != VRPC_PENDING_DONE) {
+    if (p->call.state != VRPC_CALL_DONE) {
         users_leave(c);
         pthread_mutex_unlock(&c->lock);
         return VRPC_E_AGAIN;
@@ -1310,10 +891,10 @@ void vrpc_call_discard(vrpc_conn *c, vrpc_pending *p)
         return;
     pthread_mutex_lock(&c->lock);
     live_remove(c, p);
-    if (p->state == VRPC_PENDING_DONE)
+    if (p->call.state == VRPC_CALL_DONE)
         pending_free(p);
     else
-        p->discarded = true;
+        p->call.discarded = true;
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -1362,7 +943,7 @@ int vrpc_call_fds(vrpc_conn *c, const vrpc_proc *proc, const void *args, const i
 
 uint32_t vrpc_pending_serial(const vrpc_pending *p)
 {
-    return p ? p->serial : 0;
+    return p ? p->call.serial : 0;
 }
 
 int vrpc_conn_process(vrpc_conn *c)
@@ -1419,7 +1000,7 @@ void vrpc_conn_leave_locked(vrpc_conn *c)
 int vrpc_conn_waiter_init(vrpc_conn *c, vrpc_pending *w)
 {
     memset(w, 0, sizeof(*w));
-    w->state = VRPC_PENDING_SENT;
+    w->call.state = VRPC_CALL_SENT;
     return pthread_cond_init(&w->cond, &c->condattr) ? VRPC_E_NOMEM : 0;
 }
 
@@ -1436,7 +1017,7 @@ int vrpc_conn_wait_locked(vrpc_conn *c, vrpc_pending *w, int64_t deadline)
 void vrpc_conn_waiter_wake_locked(vrpc_conn *c, vrpc_pending *w)
 {
     (void)c;
-    w->state = VRPC_PENDING_DONE;
+    w->call.state = VRPC_CALL_DONE;
     if (w->waiting)
         pthread_cond_signal(&w->cond);
 }
@@ -1446,7 +1027,7 @@ int vrpc_conn_wait_space_locked(vrpc_conn *c, size_t limit, int64_t deadline)
     vrpc_pending w, **pp;
     int rc;
 
-    if (c->status || c->out_bytes <= limit)
+    if (c->status || c->proto.out_bytes <= limit)
         return 0;
     if (vrpc_conn_waiter_init(c, &w))
         return VRPC_E_NOMEM;
@@ -1471,7 +1052,7 @@ void vrpc_conn_kick_locked(vrpc_conn *c)
         return;
     if (c->io_owner) {
         wake_owner(c);
-    } else if (c->out_head) {
+    } else if (c->proto.out_head) {
         c->io_owner = true;
         flush_out(c);
         release_io(c);
@@ -1488,8 +1069,8 @@ void vrpc_conn_wake_locked(vrpc_conn *c)
 
 bool vrpc_conn_input_wanted_locked(const vrpc_conn *c)
 {
-    return c->rx_full == 0 || c->rx_full_override || c->rx_waiters > 0 || c->pending.count > 0 ||
-           c->fd_target != NULL;
+    return c->rx_full == 0 || c->rx_full_override || c->rx_waiters > 0 ||
+           vrpc_proto_awaits_input(&c->proto);
 }
 
 /* ---- creation, accessors, close ---- */
@@ -1504,12 +1085,12 @@ int vrpc_conn_create(vrpc_transport *tr, vrpc_conn **out, vrpc_error **err)
     if (!c)
         goto nomem;
     c->wake_rd = c->wake_wr = -1;
-    if (pmap_init(&c->pending, 6)) {
+    if (vrpc_proto_init(&c->proto, &conn_cbs, c)) {
         vrpc_free(c);
         goto nomem;
     }
     if ((e = pthread_mutex_init(&c->lock, NULL)) != 0) {
-        vrpc_free(c->pending.slots);
+        vrpc_proto_fini(&c->proto);
         vrpc_free(c);
         vrpc_error_set_errno(err, VRPC_ERR_SYSTEM_ERROR, VRPC_FROM_RPC, e, "pthread_mutex_init");
         tr->ops->close(tr);
@@ -1550,22 +1131,6 @@ nomem:
     tr->ops->close(tr);
     vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_RPC, "out of memory creating a connection");
     return VRPC_E_NOMEM;
-}
-
-int vrpc_conn_new_fd(vrpc_conn **out, int fd)
-{
-    vrpc_transport *tr;
-    int rc;
-    if (!out) {
-        if (fd >= 0)
-            close(fd);
-        return VRPC_E_INVALID;
-    }
-    *out = NULL;
-    rc = vrpc_transport_fd_new(fd, &tr, NULL);
-    if (rc)
-        return rc;
-    return vrpc_conn_create(tr, out, NULL);
 }
 
 int vrpc_conn_get_fd(const vrpc_conn *cc)
@@ -1640,10 +1205,8 @@ void vrpc_conn_close(vrpc_conn *c)
         pending_free(p);
     }
     c->live = NULL;
-    free_outq(c);
     vrpc_loop_fini(c); /* LOOP: reports the close, releases the callbacks */
-    vrpc_free(c->pending.slots);
-    vrpc_free(c->in);
+    vrpc_proto_fini(&c->proto);
     vrpc_free(c->fatal);
     vrpc_free(c->uri);
     vrpc_free(c->open_name);
@@ -1656,308 +1219,6 @@ void vrpc_conn_close(vrpc_conn *c)
     pthread_condattr_destroy(&c->condattr);
     pthread_mutex_destroy(&c->lock);
     vrpc_free(c);
-}
-
-/* ---- the open sequence ---- */
-
-/* TRANSPORTS: the one place that knows which transport a target needs. */
-static int connect_transport(const vrpc_target *t, vrpc_transport **tr, vrpc_error **err)
-{
-    switch (t->transport) {
-    case VRPC_TRANSPORT_UNIX:
-        return vrpc_transport_unix_open(t, tr, err); /* with session daemon autostart */
-    case VRPC_TRANSPORT_TCP:
-        return vrpc_transport_tcp_connect(t->host, t->port, -1, tr, err);
-    case VRPC_TRANSPORT_TLS:
-        return vrpc_transport_tls_connect_target(t, tr, err);
-    case VRPC_TRANSPORT_SSH:
-    case VRPC_TRANSPORT_LIBSSH:
-    case VRPC_TRANSPORT_LIBSSH2:
-        return vrpc_transport_ssh_connect(t, tr, err); /* libssh, libssh2: refused there */
-    case VRPC_TRANSPORT_EXT:
-        return vrpc_transport_ext_connect(t, tr, err);
-    default:
-        vrpc_error_set(err, VRPC_ERR_NO_SUPPORT, VRPC_FROM_REMOTE,
-                       "transport %s is not supported yet", vrpc_transport_kind_name(t->transport));
-        return VRPC_E_UNSUPPORTED;
-    }
-}
-
-/*
- * A child-process transport (ssh, ext) whose child exits before the daemon
- * said anything fails the first call, AUTH_LIST, with a "connect" error.
- */
-static bool failed_connecting(const vrpc_error *e)
-{
-    return e && e->str1 && strcmp(e->str1, "connect") == 0;
-}
-
-/*
- * AUTH_LIST, then the method, as libvirt's remoteAuthenticate(): an empty
- * list (or a daemon without AUTH_LIST) means none; auth=sasl, sasl.MECH or
- * polkit must be in the list (else libvirt's "requested authentication
- * type ... rejected"); without auth= the daemon's first type, or none when
- * it is offered at all (libvirtd only ever sends one).
- * A daemon error is passed on exactly as sent, with VRPC_E_AUTH; a local
- * one is tagged with the step "authentication" (vrpc_open_failed_step()).
- */
-static int remote_authenticate(vrpc_conn *c, const vrpc_target *t, vrpc_auth_cb cb, void *userdata,
-                               vrpc_error **err)
-{
-    vrpc_auth_list_ret *ret = NULL;
-    vrpc_error *e = NULL;
-    int32_t chosen = VRPC_AUTH_NONE, wanted = -1;
-    uint32_t i, n;
-    int rc;
-
-    rc = vrpc_call(c, &vrpc_pd_auth_list, NULL, (void **)&ret, &e);
-    if (rc == VRPC_E_REMOTE && e && e->code == VRPC_ERR_NO_SUPPORT) {
-        /* A daemon older than authentication: nothing to do. */
-        vrpc_free(e);
-        return 0;
-    }
-    if (rc) {
-        if (rc != VRPC_E_REMOTE && !failed_connecting(e))
-            vrpc_error_prefix(&e, "AUTH_LIST");
-        goto out;
-    }
-    n = ret->types.n;
-    if (n == 0)
-        goto out;
-    if (t->auth) {
-        if (strcasecmp(t->auth, "sasl") == 0 || strncasecmp(t->auth, "sasl.", 5) == 0)
-            wanted = VRPC_AUTH_SASL;
-        else if (strcasecmp(t->auth, "polkit") == 0)
-            wanted = VRPC_AUTH_POLKIT;
-        else {
-            vrpc_error_set(&e, VRPC_ERR_AUTH_FAILED, VRPC_FROM_REMOTE,
-                           "authentication failed: unknown authentication type %s", t->auth);
-            rc = VRPC_E_AUTH;
-            goto out;
-        }
-        for (i = 0; i < n && ret->types.items[i] != wanted; i++)
-            ;
-        if (i == n) {
-            vrpc_error_set(&e, VRPC_ERR_AUTH_FAILED, VRPC_FROM_REMOTE,
-                           "authentication failed: requested authentication type %s rejected",
-                           t->auth);
-            rc = VRPC_E_AUTH;
-            goto out;
-        }
-        chosen = wanted;
-    } else {
-        chosen = ret->types.items[0];
-        for (i = 0; i < n; i++)
-            if (ret->types.items[i] == VRPC_AUTH_NONE)
-                chosen = VRPC_AUTH_NONE;
-    }
-
-    switch (chosen) {
-    case VRPC_AUTH_NONE:
-        break;
-    case VRPC_AUTH_SASL:
-        rc = vrpc_sasl_authenticate(
-            c, t, t->auth && strncasecmp(t->auth, "sasl.", 5) == 0 ? t->auth + 5 : NULL, cb,
-            userdata, &e);
-        break;
-    case VRPC_AUTH_POLKIT:
-        rc = vrpc_polkit_authenticate(c, &e);
-        break;
-    default:
-        vrpc_error_set(&e, VRPC_ERR_AUTH_FAILED, VRPC_FROM_REMOTE,
-                       "authentication failed: unsupported authentication type %d", chosen);
-        rc = VRPC_E_AUTH;
-        break;
-    }
-
-out:
-    vrpc_free(ret);
-    if (rc == VRPC_E_REMOTE) {
-        rc = VRPC_E_AUTH; /* the daemon's error, untouched */
-    } else if (failed_connecting(e)) {
-        /* the connect step, named by the transport */
-    } else if (rc && e) {
-        /* libvirt's own messages stay as they are; ours name the step. */
-        const char *m = e->message ? e->message : "";
-        if (strncmp(m, "authentication", 14) != 0 && strncmp(m, "internal error: ", 16) != 0 &&
-            strncmp(m, "configuration file syntax error: ", 33) != 0)
-            vrpc_error_prefix(&e, "authentication");
-        vrpc_error_set_step(&e, "authentication");
-    }
-    vrpc_error_move(err, &e);
-    return rc;
-}
-
-static int open_common(const vrpc_target *t, vrpc_conn **cp, vrpc_error **err)
-{
-    vrpc_transport *tr = NULL;
-    vrpc_error *e = NULL;
-    vrpc_conn *c;
-    int rc;
-
-    rc = connect_transport(t, &tr, &e);
-    if (rc) {
-        /* A transport error tagged with its own step (resolve, handshake,
-         * certificate check) already starts with it. */
-        if (e && !e->str1) {
-            vrpc_error_prefix(&e, "connect");
-            vrpc_error_set_step(&e, "connect");
-        }
-        vrpc_error_move(err, &e);
-        return rc;
-    }
-    rc = vrpc_conn_create(tr, &c, &e);
-    if (rc) {
-        vrpc_error_prefix(&e, "connect");
-        vrpc_error_set_step(&e, "connect");
-        vrpc_error_move(err, &e);
-        return rc;
-    }
-    if ((t->uri_str && !(c->uri = vrpc_strdup(t->uri_str))) ||
-        (t->name && !(c->open_name = vrpc_strdup(t->name))) ||
-        (t->socket_path && !(c->socket_path = vrpc_strdup(t->socket_path)))) {
-        vrpc_conn_close(c);
-        vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_RPC, "connect: out of memory");
-        if (err)
-            vrpc_error_set_step(err, "connect");
-        return VRPC_E_NOMEM;
-    }
-    *cp = c;
-    return 0;
-}
-
-int vrpc_conn_open(vrpc_conn **out, const char *uri, unsigned int flags, vrpc_error **err)
-{
-    return vrpc_conn_open_auth(out, uri, flags, NULL, NULL, err);
-}
-
-int vrpc_conn_open_auth(vrpc_conn **out, const char *uri, unsigned int flags, vrpc_auth_cb cb,
-                        void *userdata, vrpc_error **err)
-{
-    vrpc_connect_open_args args;
-    vrpc_target *t = NULL;
-    vrpc_error *e = NULL;
-    vrpc_conn *c = NULL;
-    int rc;
-
-    if (!out) {
-        vrpc_error_set(err, VRPC_ERR_INVALID_ARG, VRPC_FROM_REMOTE, "vrpc_conn_open: out is NULL");
-        if (err)
-            vrpc_error_set_step(err, "resolve");
-        return VRPC_E_INVALID;
-    }
-    *out = NULL;
-    rc = vrpc_remote_resolve(uri, flags, NULL, &t, &e);
-    if (rc) {
-        vrpc_error_prefix(&e, "resolve");
-        vrpc_error_set_step(&e, "resolve");
-        vrpc_error_move(err, &e);
-        return rc;
-    }
-    rc = open_common(t, &c, err);
-    if (rc)
-        goto out;
-    rc = remote_authenticate(c, t, cb, userdata, err);
-    if (rc)
-        goto out;
-    memset(&args, 0, sizeof(args));
-    args.name = t->name;
-    args.flags = t->readonly ? 1 : 0;
-    rc = vrpc_call(c, &vrpc_pd_connect_open, &args, NULL, &e);
-    if (rc) {
-        /* A daemon error is passed on exactly as sent; local failures say the step. */
-        if (rc != VRPC_E_REMOTE) {
-            vrpc_error_prefix(&e, "open: CONNECT_OPEN '%s'", t->name);
-            vrpc_error_set_step(&e, "open");
-        }
-        vrpc_error_move(err, &e);
-        goto out;
-    }
-    c->opened = VRPC_CONN_OPENED_REMOTE;
-    *out = c;
-    c = NULL;
-out:
-    vrpc_conn_close(c);
-    vrpc_target_free(t);
-    return rc;
-}
-
-int vrpc_conn_open_admin(vrpc_conn **out, const char *uri, unsigned int flags, vrpc_error **err)
-{
-    vrpc_admin_connect_open_args args;
-    vrpc_target *t = NULL;
-    vrpc_error *e = NULL;
-    vrpc_conn *c = NULL;
-    int rc;
-
-    if (!out) {
-        vrpc_error_set(err, VRPC_ERR_INVALID_ARG, VRPC_FROM_ADMIN,
-                       "vrpc_conn_open_admin: out is NULL");
-        if (err)
-            vrpc_error_set_step(err, "resolve");
-        return VRPC_E_INVALID;
-    }
-    *out = NULL;
-    rc = vrpc_admin_resolve(uri, flags, NULL, &t, &e);
-    if (rc) {
-        vrpc_error_prefix(&e, "resolve");
-        vrpc_error_set_step(&e, "resolve");
-        vrpc_error_move(err, &e);
-        return rc;
-    }
-    rc = open_common(t, &c, err);
-    if (rc)
-        goto out;
-    memset(&args, 0, sizeof(args));
-    args.flags = 0;
-    rc = vrpc_call(c, &vrpc_pd_admin_connect_open, &args, NULL, &e);
-    if (rc) {
-        /* A daemon error is passed on exactly as sent; local failures say the step. */
-        if (rc != VRPC_E_REMOTE) {
-            vrpc_error_prefix(&e, "open: ADMIN_CONNECT_OPEN");
-            vrpc_error_set_step(&e, "open");
-        }
-        vrpc_error_move(err, &e);
-        goto out;
-    }
-    c->opened = VRPC_CONN_OPENED_ADMIN;
-    *out = c;
-    c = NULL;
-out:
-    vrpc_conn_close(c);
-    vrpc_target_free(t);
-    return rc;
-}
-
-/* ---- where an open failed; transport layers ---- */
-
-const char *vrpc_open_failed_step(int rc, const vrpc_error *err)
-{
-    static const char *const steps[] = {"resolve",           "connect",        "handshake",
-                                        "certificate check", "authentication", "open"};
-    size_t i;
-
-    if (rc == 0)
-        return NULL;
-    /* A local error names its step; a daemon error (VRPC_E_REMOTE) never does. */
-    if (rc != VRPC_E_REMOTE && err && err->str1)
-        for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-            if (strcmp(err->str1, steps[i]) == 0)
-                return steps[i];
-    switch (rc) {
-    case VRPC_E_AUTH:
-        return "authentication";
-    case VRPC_E_REMOTE:
-        return "open";
-    case VRPC_E_URI:
-        return "resolve";
-    case VRPC_E_CONNECT:
-    case VRPC_E_NOT_FOUND:
-    case VRPC_E_TIMEOUT:
-        return "connect";
-    default:
-        return "open";
-    }
 }
 
 int vrpc_conn_push_layer(vrpc_conn *c, vrpc_layer_wrap wrap, void *ctx, vrpc_error **err)
@@ -1974,18 +1235,18 @@ int vrpc_conn_push_layer(vrpc_conn *c, vrpc_layer_wrap wrap, void *ctx, vrpc_err
         if (err)
             *err = c->fatal ? vrpc_error_dup(c->fatal, NULL)
                             : vrpc_error_new(VRPC_ERR_RPC, VRPC_FROM_RPC, "connection is closed");
-    } else if (c->io_owner || c->out_head || c->pending.count) {
+    } else if (c->io_owner || c->proto.out_head || c->proto.calls.count) {
         rc = VRPC_E_INVALID;
         vrpc_error_set(err, VRPC_ERR_INTERNAL_ERROR, VRPC_FROM_RPC,
                        "internal error: a transport layer cannot be installed while calls are "
                        "in flight");
-    } else if (c->in_len || c->skip_carriers || buffered) {
+    } else if (vrpc_proto_in_buffered(&c->proto) || buffered) {
         /* Bytes that arrived before the layer: the daemon sent something
          * unasked, which it never does at this point of the open sequence. */
         rc = VRPC_E_PROTO;
         vrpc_error_set(err, VRPC_ERR_RPC, VRPC_FROM_RPC,
                        "the daemon sent %zu unexpected bytes before the %s layer was installed",
-                       c->in_len + buffered, "security");
+                       vrpc_proto_in_buffered(&c->proto) + buffered, "security");
     } else {
         rc = wrap(c->tr, ctx, &layer, err);
         if (rc == 0)

@@ -140,7 +140,7 @@ static void wake_loop_waiters_locked(vrpc_conn *c)
 {
     vrpc_loop_waiter *lw;
     for (lw = c->loop.lwaiters; lw; lw = lw->next)
-        if (lw->w.state != VRPC_PENDING_DONE)
+        if (lw->w.call.state != VRPC_CALL_DONE)
             vrpc_conn_waiter_wake_locked(c, &lw->w);
 }
 
@@ -428,7 +428,7 @@ int vrpc_conn_get_events(vrpc_conn *c)
     if (c->status == 0 && c->tr && !c->io_owner) {
         /* No POLLIN while input is paused (a stream's reader is behind). */
         short want = vrpc_conn_input_wanted_locked(c) ? POLLIN : 0;
-        if (c->out_head)
+        if (c->proto.out_head)
             want |= POLLOUT;
         if (c->tr->ops->events)
             want = c->tr->ops->events(c->tr, want);

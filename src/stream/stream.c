@@ -592,10 +592,10 @@ ssize_t vrpc_stream_send(vrpc_stream *st, const void *buf, size_t len, unsigned 
             break;
         if (len == 0)
             break;
-        if (c->out_bytes > VRPC_STREAM_SEND_QUEUE) {
+        if (c->proto.out_bytes > VRPC_STREAM_SEND_QUEUE) {
             if (flags & VRPC_STREAM_NONBLOCK) {
                 vrpc_conn_kick_locked(c);
-                if (c->out_bytes > VRPC_STREAM_SEND_QUEUE) {
+                if (c->proto.out_bytes > VRPC_STREAM_SEND_QUEUE) {
                     if (sent == 0) {
                         rc = VRPC_E_AGAIN;
                         vrpc_error_set(err, VRPC_ERR_OPERATION_FAILED, VRPC_FROM_STREAMS,
@@ -651,10 +651,10 @@ int vrpc_stream_send_hole(vrpc_stream *st, uint64_t length, unsigned int flags, 
             break;
         if (length == 0)
             break;
-        if (c->out_bytes > VRPC_STREAM_SEND_QUEUE) {
+        if (c->proto.out_bytes > VRPC_STREAM_SEND_QUEUE) {
             if (flags & VRPC_STREAM_NONBLOCK) {
                 vrpc_conn_kick_locked(c);
-                if (c->out_bytes > VRPC_STREAM_SEND_QUEUE) {
+                if (c->proto.out_bytes > VRPC_STREAM_SEND_QUEUE) {
                     rc = VRPC_E_AGAIN;
                     vrpc_error_set(err, VRPC_ERR_OPERATION_FAILED, VRPC_FROM_STREAMS,
                                    "the connection's output queue is full");

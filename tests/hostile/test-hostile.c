@@ -974,7 +974,7 @@ static void test_endless_pings(void)
     c = open_on(&s, script_pings, NULL);
     rc = call_for(c, &vrpc_pd_connect_get_hostname, NULL, 30000, &ret, &e);
     pthread_mutex_lock(&c->lock);
-    out_max = c->out_bytes;
+    out_max = c->proto.out_bytes;
     pthread_mutex_unlock(&c->lock);
     TAP_OK(rc == 0 && ret, "endless PINGs: the call completes after %d PINGs (rc %d)", NPINGS, rc);
     vrpc_free(ret);

@@ -532,7 +532,7 @@ static void test_threads(void)
            NTHREADS, NCALLS, NPIPE, bad, (long long)(now_ms() - t0));
     TAP_OK(atomic_load(&f.calls) == NTHREADS * (NCALLS + 6) + NPIPE,
            "threads: the daemon saw every call (%d)", atomic_load(&f.calls));
-    TAP_OK(c->pending.count == 0 && c->live == NULL && c->out_head == NULL && !c->io_owner,
+    TAP_OK(c->proto.calls.count == 0 && c->live == NULL && c->proto.out_head == NULL && !c->io_owner,
            "threads: nothing left pending or queued");
     vrpc_conn_close(c);
     fake_finish(&f);
@@ -907,7 +907,7 @@ static void test_discard_and_poll(void)
     for (i = 0; i < 500; i++) {
         vrpc_conn_process(c);
         pthread_mutex_lock(&c->lock);
-        if (q->state == VRPC_PENDING_DONE) {
+        if (q->call.state == VRPC_CALL_DONE) {
             pthread_mutex_unlock(&c->lock);
             break;
         }
@@ -915,7 +915,7 @@ static void test_discard_and_poll(void)
         usleep(2000);
     }
     vrpc_call_discard(c, q);
-    TAP_OK(rc == 0 && c->pending.count == 0 && c->live == NULL,
+    TAP_OK(rc == 0 && c->proto.calls.count == 0 && c->live == NULL,
            "discard: before and after the reply, nothing left");
     a.x = 9;
     rc = vrpc_call_send(c, &pd_echo, &a, &p);
@@ -1128,7 +1128,7 @@ static void test_timeouts(void)
     TAP_OK(w.rc == 0, "timeout: the owner's own call completes afterwards");
     gate_open(&f);
     rc = vrpc_call(c, &pd_void, NULL, NULL, &e);
-    TAP_OK(rc == 0 && vrpc_conn_get_status(c) == 0 && c->pending.count == 0,
+    TAP_OK(rc == 0 && vrpc_conn_get_status(c) == 0 && c->proto.calls.count == 0,
            "timeout: connection usable, nothing left pending");
     vrpc_free(e);
     vrpc_conn_close(c);
