@@ -8,6 +8,7 @@ pkgs="gcc libc6-dev meson ninja-build pkg-config libjson-c-dev python3 xz-utils 
       openssh-server openssh-client netcat-openbsd
       qemu-system-x86
       libglib2.0-dev libuv1-dev
+      rpcsvc-proto libtirpc-dev
       dbus-daemon dbus-bin polkitd"
 missing=
 for p in $pkgs; do
