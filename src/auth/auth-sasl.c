@@ -230,7 +230,7 @@ static int answers_fill(answers *a, sasl_interact_t *in, vrpc_error **err)
     return 0;
 
 nomem:
-    vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_AUTH, "authentication: out of memory");
+    vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_AUTH, "out of memory");
     return VRPC_E_NOMEM;
 }
 
@@ -416,8 +416,7 @@ static int sasl_wrap(vrpc_transport *inner, void *opaque, vrpc_transport **out, 
             vrpc_free(t->wire);
             vrpc_free(t);
         }
-        vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_RPC,
-                       "authentication: out of memory for the SASL layer");
+        vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_RPC, "out of memory for the SASL layer");
         return VRPC_E_NOMEM;
     }
     t->base.ops = &sasl_ops;

@@ -35,7 +35,7 @@
 #include "loop.h"
 #include "message.h"
 #include "proto.h"
-#include "transport.h"
+#include "conn-transport.h"
 
 /*
  * Unwritten bytes that vrpc_call_send() may queue (64 MiB). Beyond it
@@ -62,14 +62,42 @@ struct vrpc_pending {
 };
 
 /*
- * Dispatch hook for packets the core does not handle itself (events:
- * type MESSAGE of a non-keepalive program; streams: STREAM and
- * STREAM_HOLE). Called by the I/O owner with the lock held; pkt points
- * into the input buffer and is valid only during the call. Return 0, or
- * a negative VRPC_E_* to fail the connection (after setting *err).
+ * Packet hook: called by the I/O owner with the lock held; pkt points into
+ * the input buffer and is valid only during the call. Return 0, or a
+ * negative VRPC_E_* to fail the connection (after setting *err).
  */
-typedef int (*vrpc_packet_hook)(vrpc_conn *c, const vrpc_packet *pkt, void *opaque,
+typedef int (*vrpc_packet_hook)(vrpc_conn *c, const vrpc_packet *pkt, void *state,
                                 vrpc_error **err);
+
+/*
+ * HOOKS: what a layer above the core attaches to a connection (events,
+ * streams). The core calls them and knows nothing else of those layers;
+ * each layer owns its state. Every member may be NULL.
+ */
+typedef struct vrpc_conn_hooks {
+    /* Packets for this layer: MESSAGE of a program other than keepalive
+     * (events), STREAM and STREAM_HOLE (streams). Lock held. */
+    vrpc_packet_hook packet;
+    /* A REPLY with status ERROR that matches no call: true if it is this
+     * layer's (libvirtd answers a failed STREAM_HOLE that way). Lock held. */
+    bool (*orphan_error_locked)(vrpc_conn *c, const vrpc_packet *pkt, void *state);
+    /* Work for vrpc_conn_process(): take the next queued item (lock held;
+     * NULL: none), then deliver it (no lock held; one dispatching thread
+     * at a time). */
+    void *(*take_locked)(vrpc_conn *c, void *state);
+    void (*deliver)(vrpc_conn *c, void *state, void *item);
+    /* Whether take_locked would return something. Lock held. */
+    bool (*has_work_locked)(vrpc_conn *c, void *state);
+    /* vrpc_conn_close(): no thread is inside the API any more (lock held);
+     * then, at the very end, release the state (no lock, no other thread). */
+    void (*closed_locked)(vrpc_conn *c, void *state);
+    void (*fini)(vrpc_conn *c, void *state);
+} vrpc_conn_hooks;
+
+typedef struct vrpc_conn_ext {
+    const vrpc_conn_hooks *hooks; /* NULL: nothing attached */
+    void *state;
+} vrpc_conn_ext;
 
 enum {
     VRPC_CONN_OPENED_NONE = 0, /* vrpc_conn_new_fd: no open sequence */
@@ -105,24 +133,19 @@ struct vrpc_conn {
     char *socket_path;
     int opened; /* VRPC_CONN_OPENED_* */
 
-    /* EVENTS HOOK: MESSAGE packets of programs other than keepalive.
-     * NULL: dropped. */
-    vrpc_packet_hook on_event;
-    void *on_event_opaque;
-    /* STREAMS HOOK: STREAM / STREAM_HOLE packets. NULL: dropped. */
-    vrpc_packet_hook on_stream;
-    void *on_stream_opaque;
-    /* STREAMS (stream.c): the registered streams; how many are over their
-     * soft buffer limit (input is paused while rx_full > 0 and nothing
-     * else needs it, see vrpc_conn_input_wanted_locked); how many stream
-     * operations wait for input; threads waiting for output space. */
-    struct vrpc_stream *streams;
+    /* HOOKS: events (src/events) and streams (src/stream). */
+    vrpc_conn_ext events;
+    vrpc_conn_ext streams;
+    /* INPUT PAUSE (for streams): how many buffers are over their soft
+     * limit (input is paused while rx_full > 0 and nothing else needs it,
+     * see vrpc_conn_input_wanted_locked); how many stream operations wait
+     * for input; threads waiting for output space. */
     unsigned int rx_full;
     unsigned int rx_waiters;
     bool rx_full_override; /* read anyway (the peer hung up) */
     vrpc_pending *space_waiters;
-    /* SERVICING WHILE IDLE (loop.c, events.c): event loops, the event
-     * thread, queued events, close notification, the keepalive timer. */
+    /* SERVICING WHILE IDLE (loop.c): event loops, the event thread, close
+     * notification, the keepalive timer. */
     vrpc_loop_state loop;
 };
 
@@ -190,9 +213,6 @@ int vrpc_conn_wait_fds(vrpc_conn *c, vrpc_pending *p, void **ret, int **fds, siz
 
 /* ---- Waits that are not for a reply (streams) ---- */
 
-/* Milliseconds on CLOCK_MONOTONIC (the clock of every deadline here). */
-int64_t vrpc_conn_now_ms(void);
-
 /* Count a thread inside the public API (vrpc_conn_close waits for it). Lock held. */
 void vrpc_conn_enter_locked(vrpc_conn *c);
 void vrpc_conn_leave_locked(vrpc_conn *c);
@@ -203,7 +223,7 @@ void vrpc_conn_leave_locked(vrpc_conn *c);
  * vrpc_conn_wait_locked sleeps until then, performing the I/O for everybody
  * while no other thread does; it returns 0 when woken or when the
  * connection failed (check c->status), VRPC_E_TIMEOUT at the deadline
- * (ms on vrpc_conn_now_ms's clock, < 0: none). Lock held throughout.
+ * (ms on vrpc_mono_ms()'s clock, < 0: none). Lock held throughout.
  */
 int vrpc_conn_waiter_init(vrpc_conn *c, vrpc_pending *w);
 void vrpc_conn_waiter_fini(vrpc_pending *w);

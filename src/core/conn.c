@@ -39,9 +39,9 @@
 #include <virtrpc/protocol.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "conn-internal.h"
 #include "error.h"
-#include "stream-internal.h"
 
 #define RPC_ERR(...) vrpc_error_new(VRPC_ERR_RPC, VRPC_FROM_RPC, __VA_ARGS__)
 
@@ -209,28 +209,30 @@ static void on_call_done(vrpc_proto_call *call, void *ud)
     pending_complete((vrpc_pending *)call);
 }
 
+/* HOOKS: a packet for the layer attached in x (nothing attached: dropped). */
+static int to_layer(vrpc_conn *c, const vrpc_conn_ext *x, const vrpc_packet *pkt, vrpc_error **err)
+{
+    return x->hooks && x->hooks->packet ? x->hooks->packet(c, pkt, x->state, err) : 0;
+}
+
 static int on_event(const vrpc_packet *pkt, void *ud, vrpc_error **err)
 {
     vrpc_conn *c = ud;
-    /* EVENTS HOOK */
-    return c->on_event ? c->on_event(c, pkt, c->on_event_opaque, err) : 0;
+    return to_layer(c, &c->events, pkt, err);
 }
 
 static int on_stream(const vrpc_packet *pkt, void *ud, vrpc_error **err)
 {
     vrpc_conn *c = ud;
-    /* STREAMS HOOK: data, holes and finish/abort confirmations. */
-    return c->on_stream ? c->on_stream(c, pkt, c->on_stream_opaque, err) : 0;
+    return to_layer(c, &c->streams, pkt, err);
 }
 
 static bool on_orphan_error(const vrpc_packet *pkt, void *ud)
 {
     vrpc_conn *c = ud;
-    const vrpc_msg_header *h = &pkt->hdr;
-    /* STREAMS: libvirtd answers a failed STREAM_HOLE packet with a REPLY
-     * carrying the stream's serial; it is the stream's error. */
-    return vrpc_stream_take_reply_error_locked(c, h->prog, h->vers, h->serial, pkt->payload,
-                                               pkt->payload_len);
+    const vrpc_conn_ext *x = &c->streams;
+    return x->hooks && x->hooks->orphan_error_locked &&
+           x->hooks->orphan_error_locked(c, pkt, x->state);
 }
 
 static void wake_space_waiters(vrpc_conn *c);
@@ -410,13 +412,6 @@ static int io_pass(vrpc_conn *c)
     return c->status;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * The I/O owner's loop: until p is done, the connection fails or the
  * deadline (ms on CLOCK_MONOTONIC, < 0: none) passes.
@@ -438,7 +433,7 @@ static int io_loop(vrpc_conn *c, vrpc_pending *p, int64_t deadline)
             continue;
         }
         if (deadline >= 0) {
-            int64_t left = deadline - now_ms();
+            int64_t left = deadline - vrpc_mono_ms();
             if (left <= 0)
                 return VRPC_E_TIMEOUT;
             timeout = left > 1000000 ? 1000000 : (int)left;
@@ -803,7 +798,7 @@ int vrpc_conn_send_opts(vrpc_conn *c, const vrpc_proc *proc, const void *args,
 static int wait_common(vrpc_conn *c, vrpc_pending *p, void **ret, int **fds, size_t *nfds,
                        vrpc_error **err, int timeout_ms)
 {
-    int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    int64_t deadline = timeout_ms < 0 ? -1 : vrpc_mono_ms() + timeout_ms;
     int rc;
 
     if (ret)
@@ -980,11 +975,6 @@ void vrpc_conn_io_pass_locked(vrpc_conn *c)
         io_pass(c);
         release_io(c);
     }
-}
-
-int64_t vrpc_conn_now_ms(void)
-{
-    return now_ms();
 }
 
 void vrpc_conn_enter_locked(vrpc_conn *c)
@@ -1195,8 +1185,12 @@ void vrpc_conn_close(vrpc_conn *c)
     /* Threads still inside (a user error, but survivable) leave first. */
     while (c->users > 0)
         pthread_cond_wait(&c->idle, &c->lock);
-    /* Streams the application has not freed yet stay valid, detached. */
-    vrpc_stream_conn_closed_locked(c);
+    /* HOOKS: e.g. streams the application has not freed yet stay valid,
+     * detached. */
+    if (c->streams.hooks && c->streams.hooks->closed_locked)
+        c->streams.hooks->closed_locked(c, c->streams.state);
+    if (c->events.hooks && c->events.hooks->closed_locked)
+        c->events.hooks->closed_locked(c, c->events.state);
     pthread_mutex_unlock(&c->lock);
 
     close_transport(c);
@@ -1206,6 +1200,10 @@ void vrpc_conn_close(vrpc_conn *c)
     }
     c->live = NULL;
     vrpc_loop_fini(c); /* LOOP: reports the close, releases the callbacks */
+    if (c->events.hooks && c->events.hooks->fini)
+        c->events.hooks->fini(c, c->events.state);
+    if (c->streams.hooks && c->streams.hooks->fini)
+        c->streams.hooks->fini(c, c->streams.state);
     vrpc_proto_fini(&c->proto);
     vrpc_free(c->fatal);
     vrpc_free(c->uri);

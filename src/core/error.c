@@ -187,16 +187,46 @@ void vrpc_error_move(vrpc_error **dst, vrpc_error **src)
     *src = NULL;
 }
 
-void vrpc_error_set_step(vrpc_error **err, const char *step)
+static const char *const step_names[] = {
+    [VRPC_STEP_RESOLVE] = "resolve",     [VRPC_STEP_CONNECT] = "connect",
+    [VRPC_STEP_HANDSHAKE] = "handshake", [VRPC_STEP_CERTIFICATE] = "certificate check",
+    [VRPC_STEP_AUTH] = "authentication", [VRPC_STEP_OPEN] = "open",
+};
+
+const char *vrpc_step_name(vrpc_step step)
+{
+    if ((unsigned)step >= sizeof(step_names) / sizeof(step_names[0]))
+        return NULL;
+    return step_names[step];
+}
+
+/*
+ * Where the tag lives: the public vrpc_error is libvirt's remote_error,
+ * generated from the protocol file, and has no member of its own for it
+ * yet, so the tag is the step's name in str1 (documented in
+ * <virtrpc/conn.h>). Only these two functions know that.
+ */
+void vrpc_error_set_step(vrpc_error **err, vrpc_step step)
 {
     vrpc_error tmp, *n;
-    if (!err || !*err)
+    if (!err || !*err || !vrpc_step_name(step))
         return;
     tmp = **err;
-    tmp.str1 = (char *)step;
+    tmp.str1 = (char *)vrpc_step_name(step);
     n = vrpc_error_dup(&tmp, NULL);
     if (!n)
         return;
     vrpc_free(*err);
     *err = n;
+}
+
+vrpc_step vrpc_error_step(const vrpc_error *e)
+{
+    size_t i;
+    if (!e || !e->str1)
+        return VRPC_STEP_NONE;
+    for (i = 1; i < sizeof(step_names) / sizeof(step_names[0]); i++)
+        if (strcmp(e->str1, step_names[i]) == 0)
+            return (vrpc_step)i;
+    return VRPC_STEP_NONE;
 }

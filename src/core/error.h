@@ -51,12 +51,29 @@ vrpc_error *vrpc_error_dup(const vrpc_error *e, const char *message);
  */
 void vrpc_error_prefix(vrpc_error **err, const char *fmt, ...) VRPC_PRINTF(2, 3);
 
+/* The steps of an open, as vrpc_open_failed_step() names them. */
+typedef enum vrpc_step {
+    VRPC_STEP_NONE = 0,
+    VRPC_STEP_RESOLVE,
+    VRPC_STEP_CONNECT,
+    VRPC_STEP_HANDSHAKE,
+    VRPC_STEP_CERTIFICATE,
+    VRPC_STEP_AUTH,
+    VRPC_STEP_OPEN,
+} vrpc_step;
+
+/* "resolve", "connect", ..., NULL for VRPC_STEP_NONE. */
+const char *vrpc_step_name(vrpc_step step);
+
 /*
- * Tag *err with the open step it belongs to (its str1, see
- * vrpc_open_failed_step() in <virtrpc/conn.h>). The message is not changed.
- * On allocation failure *err stays as it was.
+ * Tag a local error *err with the open step it failed in. The message is
+ * not changed. On allocation failure *err stays as it was. Decisions are
+ * made on the tag (vrpc_error_step()), never on message text; this pair is
+ * the only code that knows where the tag is stored.
  */
-void vrpc_error_set_step(vrpc_error **err, const char *step);
+void vrpc_error_set_step(vrpc_error **err, vrpc_step step);
+/* The tag of a local error, VRPC_STEP_NONE when it has none. */
+vrpc_step vrpc_error_step(const vrpc_error *e);
 
 /* Hand *src to dst (if dst is not NULL) or free it; *src becomes NULL. */
 void vrpc_error_move(vrpc_error **dst, vrpc_error **src);

@@ -32,6 +32,7 @@
 #include <virtrpc/protocol.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "conn-internal.h"
 #include "error.h"
 #include "loop.h"
@@ -52,13 +53,6 @@ struct vrpc_close_holder {
     void (*free_opaque)(void *);
     unsigned int refs; /* 1 while installed + 1 while being called */
 };
-
-int64_t vrpc_mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 uint64_t vrpc_now_usec(void)
 {
@@ -127,12 +121,11 @@ static bool close_pending_locked(vrpc_conn *c)
 
 /* ---- hooks of the core ---- */
 
-static int on_message(vrpc_conn *c, const vrpc_packet *pkt, void *opaque, vrpc_error **err)
+/* HOOKS: queued work of the layers above (events). */
+static bool layer_has_work_locked(vrpc_conn *c)
 {
-    (void)opaque;
-    (void)err;
-    vrpc_events_queue_locked(c, pkt);
-    return 0;
+    const vrpc_conn_ext *x = &c->events;
+    return x->hooks && x->hooks->has_work_locked && x->hooks->has_work_locked(c, x->state);
 }
 
 /* vrpc_conn_wait() callers: their waiters are done (something to process). */
@@ -179,8 +172,6 @@ int vrpc_loop_init(vrpc_conn *c)
         return VRPC_E_IO;
     }
     ls->initialised = true;
-    c->on_event = on_message;
-    c->on_event_opaque = NULL;
     return 0;
 }
 
@@ -211,7 +202,8 @@ void vrpc_loop_output_locked(vrpc_conn *c)
 bool vrpc_loop_has_work_locked(vrpc_conn *c)
 {
     vrpc_loop_state *ls = &c->loop;
-    return (ls->q_head && !ls->dispatching) || ls->thread_stop || close_pending_locked(c);
+    return (layer_has_work_locked(c) && !ls->dispatching) || ls->thread_stop ||
+           close_pending_locked(c);
 }
 
 /* ---- dispatch ---- */
@@ -227,15 +219,11 @@ void vrpc_loop_dispatch(vrpc_conn *c)
     }
     ls->dispatching = true;
     for (;;) {
-        vrpc_evq_item *it = ls->q_head;
+        const vrpc_conn_ext *x = &c->events;
+        void *it = x->hooks && x->hooks->take_locked ? x->hooks->take_locked(c, x->state) : NULL;
         if (it) {
-            ls->q_head = it->next;
-            if (!ls->q_head)
-                ls->q_tail = NULL;
-            ls->q_count--;
-            ls->q_bytes -= it->len;
             pthread_mutex_unlock(&c->lock);
-            vrpc_events_deliver(c, it);
+            x->hooks->deliver(c, x->state, it);
             pthread_mutex_lock(&c->lock);
             continue;
         }
@@ -451,7 +439,7 @@ int vrpc_conn_get_timeout(vrpc_conn *c, uint64_t *usec)
     ls = &c->loop;
     pthread_mutex_lock(&c->lock);
     ls->notify_used = true;
-    if ((ls->q_head && !ls->dispatching) || close_pending_locked(c) ||
+    if ((layer_has_work_locked(c) && !ls->dispatching) || close_pending_locked(c) ||
         (c->status == 0 && c->tr && !c->io_owner && c->tr->ops->pending &&
          c->tr->ops->pending(c->tr) && vrpc_conn_input_wanted_locked(c))) {
         *usec = 0;
@@ -759,7 +747,6 @@ void vrpc_loop_close_begin(vrpc_conn *c)
 void vrpc_loop_fini(vrpc_conn *c)
 {
     vrpc_loop_state *ls = &c->loop;
-    vrpc_evq_item *it, *n;
     vrpc_close_holder *h;
 
     if (!ls->initialised)
@@ -773,12 +760,6 @@ void vrpc_loop_fini(vrpc_conn *c)
               h->opaque);
     }
     holder_release(holder_unref_locked(h));
-    for (it = ls->q_head; it; it = n) {
-        n = it->next;
-        vrpc_free(it);
-    }
-    ls->q_head = ls->q_tail = NULL;
-    vrpc_events_free(c);
     if (ls->notify_rd >= 0)
         close(ls->notify_rd);
     if (ls->notify_wr >= 0 && ls->notify_wr != ls->notify_rd)

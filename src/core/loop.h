@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Internal: servicing the connection while the application is idle — the
- * event-loop interface, the event thread, the queue of events waiting for
- * dispatch, close notification and the keepalive timer (src/core/loop.c), and
- * the event registrations (src/events/events.c).
+ * event-loop interface, the event thread, dispatch of what the layers above
+ * queued (events, through the connection's hooks), close notification and
+ * the keepalive timer (src/core/loop.c).
  *
  * The state lives in `struct vrpc_conn` (member `loop`) and is protected by
- * the connection lock, except the event registrations, which have their own
- * locks (vrpc_events) so that dispatch never holds the connection lock while
- * it runs callbacks.
+ * the connection lock; dispatch never holds it while it runs callbacks.
  *
  * The core (conn.c) calls the *_locked hooks below with the connection lock
  * held; none of them blocks or calls back into the public API.
@@ -23,9 +21,7 @@
 
 #include <virtrpc/conn.h>
 
-typedef struct vrpc_evq_item vrpc_evq_item;
 typedef struct vrpc_loop_waiter vrpc_loop_waiter;
-typedef struct vrpc_events vrpc_events;
 typedef struct vrpc_close_holder vrpc_close_holder;
 
 typedef struct vrpc_loop_state {
@@ -52,10 +48,6 @@ typedef struct vrpc_loop_state {
     bool thread_joining; /* somebody joins it */
     pthread_t thread;
 
-    /* Events waiting for dispatch (raw payloads; decoded at dispatch). */
-    vrpc_evq_item *q_head, *q_tail;
-    size_t q_count, q_bytes;
-    uint64_t n_received, n_overflow, n_unrouted;
     bool dispatching; /* a thread runs callbacks */
 
     /* Close notification. */
@@ -75,12 +67,7 @@ typedef struct vrpc_loop_state {
     unsigned int ka_count, ka_to_death;
     int64_t ka_start; /* start of the current interval */
 
-    /* Event registrations (events.c), created on first use. */
-    vrpc_events *events;
 } vrpc_loop_state;
-
-/* CLOCK_MONOTONIC in microseconds. */
-int64_t vrpc_mono_us(void);
 
 /* ---- called by conn.c ---- */
 
@@ -115,23 +102,5 @@ void vrpc_loop_dispatch(vrpc_conn *c);
 void vrpc_ka_rx_locked(vrpc_conn *c);
 int64_t vrpc_ka_deadline_locked(vrpc_conn *c);
 void vrpc_ka_tick_locked(vrpc_conn *c);
-
-/* ---- events.c ---- */
-
-/* The MESSAGE hook's work: queue an event packet (lock held). */
-struct vrpc_packet;
-void vrpc_events_queue_locked(vrpc_conn *c, const struct vrpc_packet *pkt);
-/* Deliver one queued event (no lock held). */
-void vrpc_events_deliver(vrpc_conn *c, vrpc_evq_item *it);
-/* Release the registrations (vrpc_loop_fini). */
-void vrpc_events_free(vrpc_conn *c);
-
-struct vrpc_evq_item {
-    vrpc_evq_item *next;
-    uint32_t prog;
-    int32_t proc;
-    size_t len;
-    uint8_t data[]; /* the payload */
-};
 
 #endif

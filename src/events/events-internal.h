@@ -18,4 +18,12 @@ typedef struct vrpc_event_id_const {
 extern const vrpc_event_id_const vrpc_event_id_consts[];
 extern const size_t vrpc_event_id_nconsts;
 
+/*
+ * Attach the events layer to a new connection (its queue, counters and
+ * registrations; the MESSAGE hook). Called by the open layer right after
+ * the connection is created. 0 or VRPC_E_NOMEM.
+ */
+struct vrpc_conn;
+int vrpc_events_attach(struct vrpc_conn *c);
+
 #endif

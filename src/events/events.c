@@ -4,7 +4,8 @@
  * libvirt's event IDs), registrations shared per (event, filter) on the
  * daemon, the queue hook and delivery by callbackID.
  *
- * Locks: the connection lock protects the queue (loop.c); `reg_lock`
+ * Locks: the connection lock protects the queue (filled and drained through
+ * the connection's hooks, see vrpc_events_attach); `reg_lock`
  * serialises the registration calls to the daemon (held across them, never
  * while a callback runs); `lock` protects the lists, reference counts and
  * counters and is never held across a call or a callback. Order: reg_lock,
@@ -420,7 +421,25 @@ typedef struct ev_cb {
     uint8_t uuid[16];
 } ev_cb;
 
+/* A queued event: the raw payload, decoded at delivery. */
+typedef struct vrpc_evq_item {
+    struct vrpc_evq_item *next;
+    uint32_t prog;
+    int32_t proc;
+    size_t len;
+    uint8_t data[]; /* the payload */
+} vrpc_evq_item;
+
+typedef struct vrpc_events vrpc_events;
+
 struct vrpc_events {
+    /* The queue of events waiting for dispatch, and its counters: under
+     * the connection lock (filled by the I/O owner through the packet
+     * hook, drained by vrpc_conn_process() through take/deliver). */
+    vrpc_evq_item *q_head, *q_tail;
+    size_t q_count, q_bytes;
+    uint64_t n_received, n_overflow, n_unrouted;
+
     pthread_mutex_t lock;
     pthread_mutex_t reg_lock;
     pthread_cond_t idle; /* a callback returned */
@@ -432,33 +451,15 @@ struct vrpc_events {
     uint64_t delivered, undecodable, server_calls;
 };
 
+/* The state attached at creation (vrpc_events_attach); never changes. */
 static vrpc_events *events_get(vrpc_conn *c)
 {
-    vrpc_events *ev;
-    pthread_mutex_lock(&c->lock);
-    ev = c->loop.events;
-    if (!ev) {
-        ev = vrpc_calloc(1, sizeof(*ev));
-        if (ev) {
-            pthread_mutex_init(&ev->lock, NULL);
-            pthread_mutex_init(&ev->reg_lock, NULL);
-            pthread_cond_init(&ev->idle, NULL);
-            ev->next_id = 1;
-            ev->feature_cb = -1;
-            c->loop.events = ev;
-        }
-    }
-    pthread_mutex_unlock(&c->lock);
-    return ev;
+    return c->events.state;
 }
 
 static vrpc_events *events_peek(vrpc_conn *c)
 {
-    vrpc_events *ev;
-    pthread_mutex_lock(&c->lock);
-    ev = c->loop.events;
-    pthread_mutex_unlock(&c->lock);
-    return ev;
+    return c->events.state;
 }
 
 static int key_string(const ev_info *in, const void *filter, bool legacy, char **out,
@@ -841,26 +842,28 @@ int vrpc_event_register_qemu_monitor(vrpc_conn *c, const vrpc_nonnull_domain *do
 
 /* ---- queue and delivery ---- */
 
-void vrpc_events_queue_locked(vrpc_conn *c, const vrpc_packet *pkt)
+/* HOOK (packet): queue an event (lock held). Never fails the connection. */
+static int queue_locked(vrpc_conn *c, const vrpc_packet *pkt, void *state, vrpc_error **err)
 {
-    vrpc_loop_state *ls = &c->loop;
+    vrpc_events *ev = state;
     const vrpc_proc *p = vrpc_proc_find(pkt->hdr.prog, pkt->hdr.proc);
     vrpc_evq_item *it;
 
-    ls->n_received++;
+    (void)err;
+    ev->n_received++;
     if (pkt->hdr.status != VRPC_MSG_OK || !p || !p->msg || p->version != pkt->hdr.vers) {
-        ls->n_unrouted++;
-        return;
+        ev->n_unrouted++;
+        return 0;
     }
-    if (ls->q_count >= VRPC_EVENT_QUEUE_MAX ||
-        ls->q_bytes + pkt->payload_len > VRPC_EVENT_QUEUE_MAX_BYTES) {
-        ls->n_overflow++;
-        return;
+    if (ev->q_count >= VRPC_EVENT_QUEUE_MAX ||
+        ev->q_bytes + pkt->payload_len > VRPC_EVENT_QUEUE_MAX_BYTES) {
+        ev->n_overflow++;
+        return 0;
     }
     it = vrpc_malloc(sizeof(*it) + pkt->payload_len);
     if (!it) {
-        ls->n_overflow++;
-        return;
+        ev->n_overflow++;
+        return 0;
     }
     it->next = NULL;
     it->prog = pkt->hdr.prog;
@@ -868,20 +871,44 @@ void vrpc_events_queue_locked(vrpc_conn *c, const vrpc_packet *pkt)
     it->len = pkt->payload_len;
     if (pkt->payload_len)
         memcpy(it->data, pkt->payload, pkt->payload_len);
-    if (ls->q_tail)
-        ls->q_tail->next = it;
+    if (ev->q_tail)
+        ev->q_tail->next = it;
     else
-        ls->q_head = it;
-    ls->q_tail = it;
-    ls->q_count++;
-    ls->q_bytes += it->len;
+        ev->q_head = it;
+    ev->q_tail = it;
+    ev->q_count++;
+    ev->q_bytes += it->len;
     vrpc_loop_notify_locked(c);
+    return 0;
+}
+
+/* HOOKS (take, has work): the queue's head (lock held). */
+static void *take_locked(vrpc_conn *c, void *state)
+{
+    vrpc_events *ev = state;
+    vrpc_evq_item *it = ev->q_head;
+    (void)c;
+    if (!it)
+        return NULL;
+    ev->q_head = it->next;
+    if (!ev->q_head)
+        ev->q_tail = NULL;
+    ev->q_count--;
+    ev->q_bytes -= it->len;
+    return it;
+}
+
+static bool has_work_locked(vrpc_conn *c, void *state)
+{
+    (void)c;
+    return ((vrpc_events *)state)->q_head != NULL;
 }
 
 static void count_unrouted(vrpc_conn *c)
 {
+    vrpc_events *ev = c->events.state;
     pthread_mutex_lock(&c->lock);
-    c->loop.n_unrouted++;
+    ev->n_unrouted++;
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -906,8 +933,11 @@ static void deliver_closed(vrpc_conn *c, vrpc_evq_item *it)
     }
 }
 
-void vrpc_events_deliver(vrpc_conn *c, vrpc_evq_item *it)
+/* HOOK (deliver): one queued event, no lock held. */
+static void deliver(vrpc_conn *c, void *state, void *item)
 {
+    vrpc_evq_item *it = item;
+    (void)state;
     vrpc_events *ev;
     ev_form form;
     const ev_info *in = info_by_proc(it->prog, it->proc, &form);
@@ -1022,13 +1052,18 @@ out:
     vrpc_free(it);
 }
 
-void vrpc_events_free(vrpc_conn *c)
+/* HOOK (fini): the end of vrpc_conn_close(); nobody else runs. */
+static void events_fini(vrpc_conn *c, void *state)
 {
-    vrpc_events *ev = c->loop.events;
+    vrpc_events *ev = state;
+    vrpc_evq_item *it, *itn;
     ev_cb *cb, *cn;
     ev_reg *r, *rn;
-    if (!ev)
-        return;
+
+    for (it = ev->q_head; it; it = itn) {
+        itn = it->next;
+        vrpc_free(it);
+    }
     for (cb = ev->cbs; cb; cb = cn) {
         cn = cb->next;
         if (!cb->opaque_done && cb->free_opaque)
@@ -1044,7 +1079,33 @@ void vrpc_events_free(vrpc_conn *c)
     pthread_mutex_destroy(&ev->lock);
     pthread_mutex_destroy(&ev->reg_lock);
     vrpc_free(ev);
-    c->loop.events = NULL;
+    c->events.hooks = NULL;
+    c->events.state = NULL;
+}
+
+static const vrpc_conn_hooks events_hooks = {
+    .packet = queue_locked,
+    .take_locked = take_locked,
+    .deliver = deliver,
+    .has_work_locked = has_work_locked,
+    .fini = events_fini,
+};
+
+int vrpc_events_attach(vrpc_conn *c)
+{
+    vrpc_events *ev = vrpc_calloc(1, sizeof(*ev));
+    if (!ev)
+        return VRPC_E_NOMEM;
+    pthread_mutex_init(&ev->lock, NULL);
+    pthread_mutex_init(&ev->reg_lock, NULL);
+    pthread_cond_init(&ev->idle, NULL);
+    ev->next_id = 1;
+    ev->feature_cb = -1;
+    pthread_mutex_lock(&c->lock);
+    c->events.hooks = &events_hooks;
+    c->events.state = ev;
+    pthread_mutex_unlock(&c->lock);
+    return 0;
 }
 
 /* ---- copies and counters ---- */
@@ -1083,14 +1144,16 @@ int vrpc_event_get_stats(vrpc_conn *c, vrpc_event_stats *out)
     if (!c || !out)
         return VRPC_E_INVALID;
     memset(out, 0, sizeof(*out));
+    ev = events_peek(c);
+    if (!ev)
+        return 0;
     pthread_mutex_lock(&c->lock);
-    out->received = c->loop.n_received;
-    out->dropped_overflow = c->loop.n_overflow;
-    out->dropped_unrouted = c->loop.n_unrouted;
-    out->queued = (uint32_t)c->loop.q_count;
-    ev = c->loop.events;
+    out->received = ev->n_received;
+    out->dropped_overflow = ev->n_overflow;
+    out->dropped_unrouted = ev->n_unrouted;
+    out->queued = (uint32_t)ev->q_count;
     pthread_mutex_unlock(&c->lock);
-    if (ev) {
+    {
         pthread_mutex_lock(&ev->lock);
         out->delivered = ev->delivered;
         out->dropped_undecodable = ev->undecodable;

@@ -5,8 +5,9 @@
  * connection, authenticate (AUTH_LIST, SASL, polkit), CONNECT_OPEN or
  * ADMIN_CONNECT_OPEN — and the name of the step an open failed in.
  *
- * It may call every layer below it: uri, transport, auth and the core's
- * internal interface (conn-internal.h). Nothing below calls it.
+ * It may call every layer below it: uri, transport, auth, events (to attach
+ * them to each new connection) and the core's internal interface
+ * (conn-internal.h). Nothing below calls it.
  */
 #include <string.h>
 #include <strings.h>
@@ -18,12 +19,31 @@
 #include "auth.h"
 #include "conn-internal.h"
 #include "error.h"
+#include "events-internal.h"
 #include "tcp.h"
 #include "tls.h"
+#include "transport.h"
 #include "transport-cmd.h"
 #include "uri.h"
 
-/* ---- a connection on a descriptor ---- */
+/* ---- creating a connection ---- */
+
+/* The core's connection with the layers that attach to every connection
+ * (events; streams attach with their first stream). Takes tr. */
+static int create_conn(vrpc_transport *tr, vrpc_conn **out, vrpc_error **err)
+{
+    int rc = vrpc_conn_create(tr, out, err);
+    if (rc)
+        return rc;
+    rc = vrpc_events_attach(*out);
+    if (rc) {
+        vrpc_conn_close(*out);
+        *out = NULL;
+        vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_RPC,
+                       "out of memory creating a connection");
+    }
+    return rc;
+}
 
 int vrpc_conn_new_fd(vrpc_conn **out, int fd)
 {
@@ -38,7 +58,7 @@ int vrpc_conn_new_fd(vrpc_conn **out, int fd)
     rc = vrpc_transport_fd_new(fd, &tr, NULL);
     if (rc)
         return rc;
-    return vrpc_conn_create(tr, out, NULL);
+    return create_conn(tr, out, NULL);
 }
 
 /* ---- the open sequence ---- */
@@ -72,7 +92,20 @@ static int connect_transport(const vrpc_target *t, vrpc_transport **tr, vrpc_err
  */
 static bool failed_connecting(const vrpc_error *e)
 {
-    return e && e->str1 && strcmp(e->str1, "connect") == 0;
+    return vrpc_error_step(e) == VRPC_STEP_CONNECT;
+}
+
+/*
+ * The errors whose code gives libvirt's own message form ("authentication
+ * failed: ...", "internal error: ...", "configuration file syntax error:
+ * ...", as virErrorMsg builds them): they are reported as libvirt's client
+ * reports them, without our step prefix. Decided on the code, never on the
+ * message text.
+ */
+static bool libvirt_form(const vrpc_error *e)
+{
+    return e->code == VRPC_ERR_AUTH_FAILED || e->code == VRPC_ERR_INTERNAL_ERROR ||
+           e->code == VRPC_ERR_CONF_SYNTAX;
 }
 
 /*
@@ -161,11 +194,9 @@ out:
         /* the connect step, named by the transport */
     } else if (rc && e) {
         /* libvirt's own messages stay as they are; ours name the step. */
-        const char *m = e->message ? e->message : "";
-        if (strncmp(m, "authentication", 14) != 0 && strncmp(m, "internal error: ", 16) != 0 &&
-            strncmp(m, "configuration file syntax error: ", 33) != 0)
+        if (!libvirt_form(e))
             vrpc_error_prefix(&e, "authentication");
-        vrpc_error_set_step(&e, "authentication");
+        vrpc_error_set_step(&e, VRPC_STEP_AUTH);
     }
     vrpc_error_move(err, &e);
     return rc;
@@ -182,17 +213,17 @@ static int open_common(const vrpc_target *t, vrpc_conn **cp, vrpc_error **err)
     if (rc) {
         /* A transport error tagged with its own step (resolve, handshake,
          * certificate check) already starts with it. */
-        if (e && !e->str1) {
+        if (e && vrpc_error_step(e) == VRPC_STEP_NONE) {
             vrpc_error_prefix(&e, "connect");
-            vrpc_error_set_step(&e, "connect");
+            vrpc_error_set_step(&e, VRPC_STEP_CONNECT);
         }
         vrpc_error_move(err, &e);
         return rc;
     }
-    rc = vrpc_conn_create(tr, &c, &e);
+    rc = create_conn(tr, &c, &e);
     if (rc) {
         vrpc_error_prefix(&e, "connect");
-        vrpc_error_set_step(&e, "connect");
+        vrpc_error_set_step(&e, VRPC_STEP_CONNECT);
         vrpc_error_move(err, &e);
         return rc;
     }
@@ -202,7 +233,7 @@ static int open_common(const vrpc_target *t, vrpc_conn **cp, vrpc_error **err)
         vrpc_conn_close(c);
         vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_RPC, "connect: out of memory");
         if (err)
-            vrpc_error_set_step(err, "connect");
+            vrpc_error_set_step(err, VRPC_STEP_CONNECT);
         return VRPC_E_NOMEM;
     }
     *cp = c;
@@ -226,14 +257,14 @@ int vrpc_conn_open_auth(vrpc_conn **out, const char *uri, unsigned int flags, vr
     if (!out) {
         vrpc_error_set(err, VRPC_ERR_INVALID_ARG, VRPC_FROM_REMOTE, "vrpc_conn_open: out is NULL");
         if (err)
-            vrpc_error_set_step(err, "resolve");
+            vrpc_error_set_step(err, VRPC_STEP_RESOLVE);
         return VRPC_E_INVALID;
     }
     *out = NULL;
     rc = vrpc_remote_resolve(uri, flags, NULL, &t, &e);
     if (rc) {
         vrpc_error_prefix(&e, "resolve");
-        vrpc_error_set_step(&e, "resolve");
+        vrpc_error_set_step(&e, VRPC_STEP_RESOLVE);
         vrpc_error_move(err, &e);
         return rc;
     }
@@ -251,7 +282,7 @@ int vrpc_conn_open_auth(vrpc_conn **out, const char *uri, unsigned int flags, vr
         /* A daemon error is passed on exactly as sent; local failures say the step. */
         if (rc != VRPC_E_REMOTE) {
             vrpc_error_prefix(&e, "open: CONNECT_OPEN '%s'", t->name);
-            vrpc_error_set_step(&e, "open");
+            vrpc_error_set_step(&e, VRPC_STEP_OPEN);
         }
         vrpc_error_move(err, &e);
         goto out;
@@ -277,14 +308,14 @@ int vrpc_conn_open_admin(vrpc_conn **out, const char *uri, unsigned int flags, v
         vrpc_error_set(err, VRPC_ERR_INVALID_ARG, VRPC_FROM_ADMIN,
                        "vrpc_conn_open_admin: out is NULL");
         if (err)
-            vrpc_error_set_step(err, "resolve");
+            vrpc_error_set_step(err, VRPC_STEP_RESOLVE);
         return VRPC_E_INVALID;
     }
     *out = NULL;
     rc = vrpc_admin_resolve(uri, flags, NULL, &t, &e);
     if (rc) {
         vrpc_error_prefix(&e, "resolve");
-        vrpc_error_set_step(&e, "resolve");
+        vrpc_error_set_step(&e, VRPC_STEP_RESOLVE);
         vrpc_error_move(err, &e);
         return rc;
     }
@@ -298,7 +329,7 @@ int vrpc_conn_open_admin(vrpc_conn **out, const char *uri, unsigned int flags, v
         /* A daemon error is passed on exactly as sent; local failures say the step. */
         if (rc != VRPC_E_REMOTE) {
             vrpc_error_prefix(&e, "open: ADMIN_CONNECT_OPEN");
-            vrpc_error_set_step(&e, "open");
+            vrpc_error_set_step(&e, VRPC_STEP_OPEN);
         }
         vrpc_error_move(err, &e);
         goto out;
@@ -316,29 +347,22 @@ out:
 
 const char *vrpc_open_failed_step(int rc, const vrpc_error *err)
 {
-    static const char *const steps[] = {"resolve",           "connect",        "handshake",
-                                        "certificate check", "authentication", "open"};
-    size_t i;
-
     if (rc == 0)
         return NULL;
     /* A local error names its step; a daemon error (VRPC_E_REMOTE) never does. */
-    if (rc != VRPC_E_REMOTE && err && err->str1)
-        for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-            if (strcmp(err->str1, steps[i]) == 0)
-                return steps[i];
+    if (rc != VRPC_E_REMOTE && vrpc_error_step(err) != VRPC_STEP_NONE)
+        return vrpc_step_name(vrpc_error_step(err));
     switch (rc) {
     case VRPC_E_AUTH:
-        return "authentication";
-    case VRPC_E_REMOTE:
-        return "open";
+        return vrpc_step_name(VRPC_STEP_AUTH);
     case VRPC_E_URI:
-        return "resolve";
+        return vrpc_step_name(VRPC_STEP_RESOLVE);
     case VRPC_E_CONNECT:
     case VRPC_E_NOT_FOUND:
     case VRPC_E_TIMEOUT:
-        return "connect";
+        return vrpc_step_name(VRPC_STEP_CONNECT);
+    case VRPC_E_REMOTE:
     default:
-        return "open";
+        return vrpc_step_name(VRPC_STEP_OPEN);
     }
 }

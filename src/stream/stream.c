@@ -28,10 +28,10 @@
 #include <virtrpc/stream.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "conn-internal.h"
 #include "error.h"
 #include "message.h"
-#include "stream-internal.h"
 
 #define ST_ERR(code, ...) vrpc_error_new(code, VRPC_FROM_STREAMS, __VA_ARGS__)
 
@@ -191,10 +191,17 @@ static void local_abort(vrpc_stream *st, int rc, vrpc_error *e)
     wake_all(st);
 }
 
+/* HOOKS: the streams layer's state on a connection (created at the first
+ * stream, released when the connection is closed). Lock held. */
+typedef struct stream_set {
+    vrpc_stream *head;
+} stream_set;
+
 static vrpc_stream *find_stream(vrpc_conn *c, uint32_t prog, uint32_t vers, uint32_t serial)
 {
+    stream_set *ss = c->streams.state;
     vrpc_stream *st;
-    for (st = c->streams; st; st = st->next)
+    for (st = ss ? ss->head : NULL; st; st = st->next)
         if (st->serial == serial && st->prog == prog && st->vers == vers)
             return st;
     return NULL;
@@ -301,6 +308,7 @@ static void take_hole(vrpc_stream *st, const vrpc_packet *pkt)
     st->rx_tail = it;
 }
 
+/* HOOK (packet): STREAM and STREAM_HOLE. */
 static int stream_hook(vrpc_conn *c, const vrpc_packet *pkt, void *opaque, vrpc_error **err)
 {
     const vrpc_msg_header *h = &pkt->hdr;
@@ -336,61 +344,103 @@ static int stream_hook(vrpc_conn *c, const vrpc_packet *pkt, void *opaque, vrpc_
     return 0;
 }
 
-bool vrpc_stream_take_reply_error_locked(vrpc_conn *c, uint32_t prog, uint32_t vers,
-                                         uint32_t serial, const uint8_t *payload, size_t len)
+/*
+ * HOOK (orphan error): a REPLY with status ERROR that matches no call.
+ * libvirtd answers a failed STREAM_HOLE packet that way (with the stream's
+ * serial): if a stream has this (prog, vers, serial), the error becomes the
+ * stream's.
+ */
+static bool orphan_error_locked(vrpc_conn *c, const vrpc_packet *pkt, void *state)
 {
-    vrpc_stream *st = find_stream(c, prog, vers, serial);
+    vrpc_stream *st = find_stream(c, pkt->hdr.prog, pkt->hdr.vers, pkt->hdr.serial);
+    (void)state;
     if (!st)
         return false;
-    take_daemon_error(st, payload, len);
+    take_daemon_error(st, pkt->payload, pkt->payload_len);
     wake_all(st);
     return true;
 }
 
 /* ---- registration ---- */
 
+/*
+ * HOOK (closed): the connection is being closed (lock held, no thread
+ * inside the API): detach every stream the application has not freed yet.
+ * Their buffers are dropped; later operations on them fail with
+ * VRPC_E_CLOSED and vrpc_stream_free() only releases memory.
+ */
+static void unregister(vrpc_stream *st);
+
+static void closed_locked(vrpc_conn *c, void *state)
+{
+    stream_set *ss = state;
+    (void)c;
+    while (ss->head) {
+        vrpc_stream *st = ss->head;
+        unregister(st);
+        rx_drop(st);
+        st->state = ST_CLOSED;
+        st->c = NULL;
+    }
+}
+
+static void streams_fini(vrpc_conn *c, void *state)
+{
+    vrpc_free(state);
+    c->streams.hooks = NULL;
+    c->streams.state = NULL;
+}
+
+static const vrpc_conn_hooks stream_hooks = {
+    .packet = stream_hook,
+    .orphan_error_locked = orphan_error_locked,
+    .closed_locked = closed_locked,
+    .fini = streams_fini,
+};
+
 static int bind_stream(vrpc_conn *c, uint32_t serial, void *opaque, vrpc_error **err)
 {
     vrpc_stream *st = opaque;
-    (void)err;
+    stream_set *ss = c->streams.state;
+
+    if (!ss) {
+        ss = vrpc_calloc(1, sizeof(*ss));
+        if (!ss) {
+            vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_STREAMS,
+                           "out of memory registering stream %s", st->proc->name);
+            return VRPC_E_NOMEM;
+        }
+        c->streams.state = ss;
+        c->streams.hooks = &stream_hooks;
+    }
     st->c = c;
     st->serial = serial;
-    st->next = c->streams;
+    st->next = ss->head;
     st->prev = NULL;
-    if (c->streams)
-        c->streams->prev = st;
-    c->streams = st;
+    if (ss->head)
+        ss->head->prev = st;
+    ss->head = st;
     st->registered = true;
-    c->on_stream = stream_hook;
     return 0;
 }
 
 static void unregister(vrpc_stream *st)
 {
     vrpc_conn *c = st->c;
+    stream_set *ss;
     if (!st->registered)
         return;
+    ss = c->streams.state;
     set_full(st, false);
     set_hungry(st, false);
     if (st->prev)
         st->prev->next = st->next;
     else
-        c->streams = st->next;
+        ss->head = st->next;
     if (st->next)
         st->next->prev = st->prev;
     st->next = st->prev = NULL;
     st->registered = false;
-}
-
-void vrpc_stream_conn_closed_locked(vrpc_conn *c)
-{
-    while (c->streams) {
-        vrpc_stream *st = c->streams;
-        unregister(st);
-        rx_drop(st);
-        st->state = ST_CLOSED;
-        st->c = NULL;
-    }
 }
 
 /* ---- calls ---- */
@@ -772,7 +822,7 @@ ssize_t vrpc_stream_recv_sparse(vrpc_stream *st, void *buf, size_t len, uint64_t
 
 int vrpc_stream_wait_readable(vrpc_stream *st, int timeout_ms)
 {
-    int64_t deadline = timeout_ms < 0 ? -1 : vrpc_conn_now_ms() + timeout_ms;
+    int64_t deadline = timeout_ms < 0 ? -1 : vrpc_mono_ms() + timeout_ms;
     vrpc_conn *c;
     int rc = 0;
 
@@ -891,7 +941,7 @@ void vrpc_stream_free(vrpc_stream *st)
         pthread_mutex_lock(&c->lock);
         vrpc_conn_enter_locked(c);
         if (st->state == ST_OPEN && !st->abort_sent)
-            abort_locked(st, vrpc_conn_now_ms() + STREAM_FREE_ABORT_MS, NULL);
+            abort_locked(st, vrpc_mono_ms() + STREAM_FREE_ABORT_MS, NULL);
         unregister(st);
         rx_drop(st);
         op_end(c);

@@ -21,6 +21,7 @@
 #include <virtrpc/protocol.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "error.h"
 #include "transport-cmd.h"
 
@@ -452,13 +453,6 @@ static void sleep_ms(int ms)
         ;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Wait up to ms for pid. 1 when it was reaped (*status set; *status = -1 if
  * the process was reaped elsewhere, e.g. SIGCHLD ignored), 0 when it is
@@ -466,7 +460,7 @@ static int64_t mono_ms(void)
  */
 static int wait_child(pid_t pid, int *status, int ms)
 {
-    int64_t end = mono_ms() + ms;
+    int64_t end = vrpc_mono_ms() + ms;
     int step = 1;
     for (;;) {
         pid_t r = waitpid_eintr(pid, status, WNOHANG);
@@ -476,7 +470,7 @@ static int wait_child(pid_t pid, int *status, int ms)
             *status = -1;
             return 1;
         }
-        if (mono_ms() >= end)
+        if (vrpc_mono_ms() >= end)
             return 0;
         sleep_ms(step);
         if (step < 20)
@@ -565,10 +559,10 @@ static void drain_stderr(cmd_transport *t)
 /* After the child's end closed: collect the rest of stderr and the exit status (bounded). */
 static void settle_child(cmd_transport *t)
 {
-    int64_t end = mono_ms() + CMD_FAIL_WAIT_MS;
+    int64_t end = vrpc_mono_ms() + CMD_FAIL_WAIT_MS;
     while (t->errfd >= 0) {
         struct pollfd p = {.fd = t->errfd, .events = POLLIN};
-        int64_t left = end - mono_ms();
+        int64_t left = end - vrpc_mono_ms();
         if (left <= 0)
             break;
         if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
@@ -576,7 +570,7 @@ static void settle_child(cmd_transport *t)
         drain_stderr(t);
     }
     if (t->pid > 0) {
-        int64_t left = end - mono_ms();
+        int64_t left = end - vrpc_mono_ms();
         if (wait_child(t->pid, &t->status, left > 0 ? (int)left : 0))
             t->pid = -1;
     }
@@ -643,7 +637,7 @@ static char *describe_child(cmd_transport *t)
 /*
  * The error for a child whose end of the connection is gone. Before the
  * first byte from the other side the connection was never made: that is the
- * connect step (e.g. ssh refused), and the error says so (message and str1).
+ * connect step (e.g. ssh refused), and the error says so (message and step tag).
  */
 static void child_gone(cmd_transport *t, const char *event, int errnum, vrpc_error **err)
 {
@@ -653,7 +647,7 @@ static void child_gone(cmd_transport *t, const char *event, int errnum, vrpc_err
     if (!t->received) {
         vrpc_error_set(err, VRPC_ERR_SYSTEM_ERROR, VRPC_FROM_RPC, "connect: %s failed (%s)",
                        t->base.peer, d ? d : "?");
-        vrpc_error_set_step(err, "connect");
+        vrpc_error_set_step(err, VRPC_STEP_CONNECT);
     } else if (errnum) {
         char eb[128];
         const char *es = strerror_r(errnum, eb, sizeof(eb));

@@ -15,6 +15,7 @@
 #include <virtrpc/protocol.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "error.h"
 #include "tcp.h"
 
@@ -108,13 +109,6 @@ char *vrpc_tcp_peer_name(const char *host, int port)
     return s;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Returned by connect_one() when our deadline passed (not an errno value). */
 #define CONNECT_DEADLINE (-1)
 
@@ -135,7 +129,7 @@ static int connect_one(int fd, const struct addrinfo *ai, int64_t deadline)
     for (;;) {
         int timeout = -1, n;
         if (deadline >= 0) {
-            int64_t left = deadline - mono_ms();
+            int64_t left = deadline - vrpc_mono_ms();
             if (left <= 0)
                 return CONNECT_DEADLINE;
             timeout = left > 1000000 ? 1000000 : (int)left;
@@ -190,13 +184,13 @@ int vrpc_transport_tcp_connect(const char *host, int port, int timeout_ms, vrpc_
         else
             vrpc_error_set(err, VRPC_ERR_SYSTEM_ERROR, VRPC_FROM_RPC, "resolve: %s: %s", host,
                            gai_strerror(rc));
-        vrpc_error_set_step(err, "resolve");
+        vrpc_error_set_step(err, VRPC_STEP_RESOLVE);
         vrpc_free(peer);
         return VRPC_E_CONNECT;
     }
 
     for (a = ai; a; a = a->ai_next) {
-        int64_t deadline = timeout_ms > 0 ? mono_ms() + timeout_ms : -1;
+        int64_t deadline = timeout_ms > 0 ? vrpc_mono_ms() + timeout_ms : -1;
         fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
         if (fd < 0) {
             last = errno;

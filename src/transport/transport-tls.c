@@ -19,6 +19,7 @@
 #include <virtrpc/protocol.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "error.h"
 #include "tcp.h"
 #include "tls.h"
@@ -744,24 +745,17 @@ int vrpc_transport_tls_ssf(const vrpc_transport *tr)
 
 /* ---- open: handshake, certificate check, confirmation ---- */
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Errors of the open steps after the TCP connection: the message starts
- * with the step's name and the error carries it in str1 (see
+ * with the step's name and the error is tagged with it (see
  * vrpc_open_failed_step() in <virtrpc/conn.h>).
  */
-#define STEP_HANDSHAKE "handshake"
-#define STEP_CERT "certificate check"
+#define STEP_HANDSHAKE VRPC_STEP_HANDSHAKE
+#define STEP_CERT VRPC_STEP_CERTIFICATE
 
-static void step_error(vrpc_error **err, const char *step, int code, const char *fmt, ...)
+static void step_error(vrpc_error **err, vrpc_step step, int code, const char *fmt, ...)
     VRPC_PRINTF(4, 5);
-static void step_error(vrpc_error **err, const char *step, int code, const char *fmt, ...)
+static void step_error(vrpc_error **err, vrpc_step step, int code, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -770,14 +764,14 @@ static void step_error(vrpc_error **err, const char *step, int code, const char 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    vrpc_error_set(err, code, VRPC_FROM_RPC, "%s: %s", step, msg);
+    vrpc_error_set(err, code, VRPC_FROM_RPC, "%s: %s", vrpc_step_name(step), msg);
     vrpc_error_set_step(err, step);
 }
 
 /* Prefix an error from the inner transport with "<step>: <what>" and tag it. */
-static void step_wrap(vrpc_error **err, const char *step, const char *what)
+static void step_wrap(vrpc_error **err, vrpc_step step, const char *what)
 {
-    vrpc_error_prefix(err, "%s: %s", step, what);
+    vrpc_error_prefix(err, "%s: %s", vrpc_step_name(step), what);
     vrpc_error_set_step(err, step);
 }
 
@@ -798,7 +792,7 @@ static int wait_io(tls_transport *t, bool out, int64_t deadline)
     for (;;) {
         int timeout = -1, n;
         if (deadline >= 0) {
-            int64_t left = deadline - mono_ms();
+            int64_t left = deadline - vrpc_mono_ms();
             if (left <= 0)
                 return VRPC_E_TIMEOUT;
             timeout = left > 1000000 ? 1000000 : (int)left;
@@ -1052,7 +1046,7 @@ int vrpc_transport_tls_connect(const vrpc_tls_params *p, vrpc_transport **out, v
 
     timeout = p->handshake_timeout_ms < 0 ? VRPC_TLS_HANDSHAKE_TIMEOUT_MS : p->handshake_timeout_ms;
     if (timeout > 0)
-        deadline = mono_ms() + timeout;
+        deadline = vrpc_mono_ms() + timeout;
     rc = handshake(t, deadline, timeout, err);
     if (rc)
         goto fail;
