@@ -532,7 +532,8 @@ static void test_threads(void)
            NTHREADS, NCALLS, NPIPE, bad, (long long)(now_ms() - t0));
     TAP_OK(atomic_load(&f.calls) == NTHREADS * (NCALLS + 6) + NPIPE,
            "threads: the daemon saw every call (%d)", atomic_load(&f.calls));
-    TAP_OK(c->proto.calls.count == 0 && c->live == NULL && c->proto.out_head == NULL && !c->io_owner,
+    TAP_OK(c->proto.calls.count == 0 && c->live == NULL && c->proto.out_head == NULL &&
+               !c->io_owner,
            "threads: nothing left pending or queued");
     vrpc_conn_close(c);
     fake_finish(&f);
@@ -619,7 +620,8 @@ typedef enum {
     BREAK_CALL,
     BREAK_BAD_LENGTH,
     BREAK_BAD_TYPE,
-    BREAK_WRONG_PROG
+    BREAK_WRONG_PROG,
+    BREAK_KEEPALIVE_REPLY
 } break_kind;
 
 static break_kind g_break;
@@ -654,6 +656,12 @@ static void script_break(fake *f)
         break;
     case BREAK_WRONG_PROG:
         srv_send(f, TPROG + 1, 1, VRPC_MSG_REPLY, p[0].h.serial, VRPC_MSG_OK, "\0\0\0\1", 4);
+        break;
+    case BREAK_KEEPALIVE_REPLY:
+        /* libvirt's client consumes only keepalive MESSAGEs: this one was
+         * silently swallowed before and the calls waited for ever. */
+        srv_send(f, VRPC_MSG_KEEPALIVE_PROG, 1, VRPC_MSG_REPLY, p[0].h.serial, VRPC_MSG_OK, NULL,
+                 0);
         break;
     }
     for (i = 0; i < NWAIT; i++)
@@ -1281,10 +1289,10 @@ static const open_case open_cases[] = {
      "remote:///", 0},
     {"open: sasl offered with none", "", 0, AUTH_SASL_AND_NONE, false, 0, NULL, "test:///default",
      0},
-    {"open: sasl only", "", 0, AUTH_SASL_ONLY, false, VRPC_E_AUTH,
-     "unknown procedure: 99", NULL, 0}, /* AUTH_SASL_INIT refused: passed on */
-    {"open: polkit only", "", 0, AUTH_POLKIT_ONLY, false, VRPC_E_AUTH,
-     "unknown procedure: 99", NULL, 0}, /* AUTH_POLKIT refused: passed on */
+    {"open: sasl only", "", 0, AUTH_SASL_ONLY, false, VRPC_E_AUTH, "unknown procedure: 99", NULL,
+     0}, /* AUTH_SASL_INIT refused: passed on */
+    {"open: polkit only", "", 0, AUTH_POLKIT_ONLY, false, VRPC_E_AUTH, "unknown procedure: 99",
+     NULL, 0}, /* AUTH_POLKIT refused: passed on */
     {"open: auth=polkit not offered", "&auth=polkit", 0, AUTH_NONE_LIST, false, VRPC_E_AUTH,
      "authentication failed: requested authentication type polkit rejected", NULL, 0},
     {"open: auth=bogus", "&auth=bogus", 0, AUTH_NONE_LIST, false, VRPC_E_AUTH,
@@ -1433,6 +1441,8 @@ int main(void)
     test_break(BREAK_BAD_LENGTH, VRPC_E_PROTO, "too small", "bad length word");
     test_break(BREAK_BAD_TYPE, VRPC_E_PROTO, "unknown type 9", "unknown message type");
     test_break(BREAK_WRONG_PROG, VRPC_E_PROTO, "no call waiting", "reply from another program");
+    test_break(BREAK_KEEPALIVE_REPLY, VRPC_E_PROTO, "REPLY of the keepalive program",
+               "a REPLY of the keepalive program");
     test_error_reply();
     test_odd_replies();
     test_discard_and_poll();

@@ -14,6 +14,14 @@
  *     its call and what fails the connection, with the reason.
  *  3. Descriptors: a carrier without a descriptor, descriptors nobody
  *     announced, more than can wait, and no descriptor leaked.
+ *
+ * With --replay PREFIX it replays a real session instead, recorded at test
+ * time from a private daemon (tests/integration/test-proto-replay.sh):
+ * PREFIX.calls holds what the client sent, PREFIX.replies what the daemon
+ * sent. The calls are entered in the core in the order they were sent, the
+ * daemon's bytes are fed whole, byte by byte and in random splits, and each
+ * way must give the same trace; every call must complete with a reply that
+ * decodes, or a daemon error; each PING must be answered.
  */
 #include <fcntl.h>
 #include <stdarg.h>
@@ -39,7 +47,7 @@ static const vrpc_proc pd_fd = {.name = "fd", .program = TPROG, .version = 1, .n
 /* ---- the trace the callbacks write ---- */
 
 typedef struct trace {
-    char buf[8192];
+    char buf[32768];
     size_t len;
     bool take_orphans; /* the orphan_error callback answers true */
     int fds_seen;
@@ -602,8 +610,208 @@ static void test_framing_and_fds(void)
     vrpc_proto_fini(&pr);
 }
 
-int main(void)
+/* ---- a recorded session ---- */
+
+static uint8_t *load(const char *prefix, const char *ext, size_t *len)
 {
+    char path[4096];
+    uint8_t *b = NULL;
+    long n;
+    FILE *f;
+    snprintf(path, sizeof(path), "%s.%s", prefix, ext);
+    f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (b = malloc((size_t)n + 1)) && fread(b, 1, (size_t)n, f) == (size_t)n) {
+        *len = (size_t)n;
+    } else {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    return b;
+}
+
+typedef struct rec_call {
+    vrpc_proto_call call;
+    int decoded; /* 1: payload decoded, -1: did not, 0: not done */
+} rec_call;
+
+static void rec_done(vrpc_proto_call *call, void *ud)
+{
+    rec_call *rc = (rec_call *)call;
+    if (call->rc == 0) {
+        void *v = NULL;
+        static const uint8_t none[4];
+        if (!call->proc->ret)
+            rc->decoded = call->len == 0 ? 1 : -1;
+        else
+            rc->decoded = vrpc_xdr_decode(call->proc->ret, call->buf ? call->buf + call->off : none,
+                                          call->len, &v) == 0
+                              ? 1
+                              : -1;
+        vrpc_free(v);
+    } else if (call->rc == VRPC_E_REMOTE) {
+        vrpc_error *e = NULL;
+        rc->decoded = vrpc_msg_decode_error(call->buf ? call->buf + call->off : NULL, call->len,
+                                            &e) == VRPC_E_REMOTE
+                          ? 1
+                          : -1;
+        vrpc_free(e);
+    } else {
+        rc->decoded = -1;
+    }
+    cb_done(call, ud);
+}
+
+static const vrpc_proto_cbs rec_cbs = {
+    .call_done = rec_done,
+    .event = cb_event,
+    .stream = cb_stream,
+    .orphan_error = cb_orphan,
+    .keepalive = cb_keepalive,
+    .fatal = cb_fatal,
+};
+
+typedef struct recording {
+    uint8_t *calls, *replies;
+    size_t calls_len, replies_len;
+    const vrpc_proc *procs[4096];
+    uint32_t serials[4096];
+    size_t ncalls;
+    int pings;
+} recording;
+
+/* Replay; returns how many calls completed with a payload that decodes. */
+static size_t replay(const recording *r, const size_t *cuts, size_t ncuts, trace *t, int *pongs)
+{
+    static rec_call calls[4096];
+    vrpc_proto pr;
+    size_t i, off = 0, k, good = 0;
+
+    memset(t, 0, sizeof(*t));
+    memset(calls, 0, sizeof(calls));
+    vrpc_proto_init(&pr, &rec_cbs, t);
+    for (i = 0; i < r->ncalls; i++) {
+        calls[i].call.proc = r->procs[i];
+        pr.next_serial = r->serials[i];
+        vrpc_proto_call_add(&pr, &calls[i].call);
+    }
+    for (k = 0; k <= ncuts; k++) {
+        size_t end = k < ncuts ? cuts[k] : r->replies_len;
+        if (end > off)
+            vrpc_proto_feed(&pr, r->replies + off, end - off);
+        off = end > off ? end : off;
+    }
+    *pongs = 0;
+    for (;;) {
+        const uint8_t *d;
+        int fd;
+        vrpc_msg_header h;
+        size_t n = vrpc_proto_out_peek(&pr, &d, &fd);
+        if (!n)
+            break;
+        vrpc_msg_header_get(d + VRPC_MSG_LEN_SIZE, &h);
+        if (n == VRPC_MSG_PACKET_MIN && h.prog == VRPC_MSG_KEEPALIVE_PROG &&
+            h.proc == VRPC_MSG_KEEPALIVE_PONG)
+            (*pongs)++;
+        vrpc_proto_out_sent(&pr, n);
+    }
+    vrpc_proto_eof(&pr);
+    for (i = 0; i < r->ncalls; i++)
+        if (calls[i].call.state == VRPC_CALL_DONE && calls[i].decoded == 1)
+            good++;
+    vrpc_proto_fini(&pr);
+    return good;
+}
+
+static int test_replay(const char *prefix)
+{
+    static recording r;
+    size_t off = 0, good, n, i, *cuts;
+    trace whole, t;
+    int pongs, p2, round;
+    bool same = true;
+
+    r.calls = load(prefix, "calls", &r.calls_len);
+    r.replies = load(prefix, "replies", &r.replies_len);
+    if (!TAP_OK(r.calls && r.replies && r.replies_len >= VRPC_MSG_PACKET_MIN,
+                "the recording %s.calls/.replies is there", prefix))
+        return tap_done();
+    /* The calls the client sent, in order. */
+    while (off + VRPC_MSG_PACKET_MIN <= r.calls_len && r.ncalls < 4096) {
+        vrpc_packet pkt;
+        if (vrpc_msg_parse(r.calls + off, r.calls_len - off, &pkt, NULL, NULL))
+            break;
+        if (pkt.hdr.type == VRPC_MSG_CALL) {
+            r.procs[r.ncalls] = vrpc_proc_find(pkt.hdr.prog, pkt.hdr.proc);
+            r.serials[r.ncalls] = pkt.hdr.serial;
+            if (!r.procs[r.ncalls])
+                break;
+            r.ncalls++;
+        }
+        off += pkt.size;
+    }
+    TAP_OK(off == r.calls_len && r.ncalls > 2, "%zu calls in %zu bytes the client sent", r.ncalls,
+           r.calls_len);
+    /* The daemon's PINGs. */
+    for (off = 0; off + VRPC_MSG_PACKET_MIN <= r.replies_len;) {
+        vrpc_packet pkt;
+        if (vrpc_msg_parse(r.replies + off, r.replies_len - off, &pkt, NULL, NULL))
+            break;
+        if (pkt.hdr.prog == VRPC_MSG_KEEPALIVE_PROG && pkt.hdr.proc == VRPC_MSG_KEEPALIVE_PING)
+            r.pings++;
+        off += pkt.size;
+    }
+    good = replay(&r, NULL, 0, &whole, &pongs);
+    TAP_OK(good == r.ncalls,
+           "whole: every call completed with a reply or daemon error that decodes "
+           "(%zu of %zu)",
+           good, r.ncalls);
+    TAP_OK(strstr(whole.buf, "fatal CLOSED connection closed by the daemon\n") &&
+               !strstr(whole.buf, "fatal PROTO"),
+           "whole: no protocol error, the end of the stream at the end");
+    TAP_OK((r.pings == 0 && pongs == 0) || (r.pings > 0 && pongs >= 1),
+           "whole: %d PINGs from the daemon, %d PONGs queued", r.pings, pongs);
+    {
+        const char *q = whole.buf;
+        int nev = 0;
+        while ((q = strstr(q, "\nevent ")) != NULL) {
+            nev++;
+            q++;
+        }
+        tap_diag("%zu bytes from the daemon, %d events, %d PINGs", r.replies_len, nev, r.pings);
+    }
+
+    cuts = malloc((r.replies_len + 1) * sizeof(*cuts));
+    for (i = 0; i < r.replies_len; i++)
+        cuts[i] = i + 1;
+    good = replay(&r, cuts, r.replies_len, &t, &p2);
+    TAP_OK(strcmp(t.buf, whole.buf) == 0 && p2 == pongs && good == r.ncalls,
+           "byte by byte: the same trace");
+    srand(11);
+    for (round = 0; round < 100 && same; round++) {
+        size_t pos = 0;
+        n = 0;
+        while (pos < r.replies_len) {
+            pos += (size_t)rand() % (round % 2 ? 40 : 2000) + 1;
+            cuts[n++] = pos < r.replies_len ? pos : r.replies_len;
+        }
+        good = replay(&r, cuts, n, &t, &p2);
+        same = strcmp(t.buf, whole.buf) == 0 && p2 == pongs && good == r.ncalls;
+    }
+    TAP_OK(same, "100 random splits: the same trace");
+    free(cuts);
+    free(r.calls);
+    free(r.replies);
+    return tap_done();
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--replay") == 0)
+        return test_replay(argv[2]);
     test_session();
     test_table();
     test_framing_and_fds();
