@@ -306,32 +306,31 @@ static int queue_pong(vrpc_proto *pr)
     return 0;
 }
 
-/* Free the head while it is completely sent. */
-static void out_pop_done(vrpc_proto *pr)
+/* The head was sent completely: free it. The queue never holds a packet
+ * that is completely sent, so out_peek looks at the head only. */
+static void out_pop_head(vrpc_proto *pr)
 {
-    vrpc_proto_out *m;
-    while ((m = pr->out_head) && m->off == m->len && m->fds_sent == m->nfds) {
-        pr->out_head = m->next;
-        if (!pr->out_head)
-            pr->out_tail = NULL;
-        out_free(m);
-    }
+    vrpc_proto_out *m = pr->out_head;
+    pr->out_head = m->next;
+    if (!pr->out_head)
+        pr->out_tail = NULL;
+    out_free(m);
 }
 
 size_t vrpc_proto_out_peek(vrpc_proto *pr, const uint8_t **data, int *fd)
 {
-    vrpc_proto_out *m;
+    vrpc_proto_out *m = pr->out_head;
 
-    out_pop_done(pr);
-    m = pr->out_head;
-    *data = NULL;
     *fd = -1;
-    if (!m)
+    if (!m) {
+        *data = NULL;
         return 0;
+    }
     if (m->off < m->len) {
         *data = m->data + m->off;
         return m->len - m->off;
     }
+    *data = NULL;
     *fd = m->fds[m->fds_sent];
     return 0;
 }
@@ -343,7 +342,8 @@ void vrpc_proto_out_sent(vrpc_proto *pr, size_t n)
         return;
     m->off += n;
     pr->out_bytes -= n;
-    out_pop_done(pr);
+    if (m->off == m->len && m->fds_sent == m->nfds)
+        out_pop_head(pr);
 }
 
 void vrpc_proto_out_fd_sent(vrpc_proto *pr)
@@ -353,7 +353,8 @@ void vrpc_proto_out_fd_sent(vrpc_proto *pr)
         return;
     close(m->fds[m->fds_sent]);
     m->fds_sent++;
-    out_pop_done(pr);
+    if (m->fds_sent == m->nfds)
+        out_pop_head(pr);
 }
 
 /* ---- input ---- */
