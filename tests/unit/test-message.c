@@ -482,6 +482,47 @@ static void test_local_errors(void)
     }
 }
 
+/* The open-step tag: set and read by code; the public name follows. */
+static void test_steps(void)
+{
+    vrpc_error *e = vrpc_error_new(VRPC_ERR_SYSTEM_ERROR, VRPC_FROM_RPC, "connect: ssh failed");
+    vrpc_error *d = NULL;
+    static const uint8_t remote[] = {
+        0,   0, 0, 1, 0, 0, 0, 7, 0,   0,   0,   1,   0,   0,   0,   1,
+        'x', 0, 0, 0,                                                   /* code, domain, message */
+        0,   0, 0, 2, 0, 0, 0, 0,                                       /* level, no dom */
+        0,   0, 0, 1, 0, 0, 0, 7, 'c', 'o', 'n', 'n', 'e', 'c', 't', 0, /* str1 "connect" */
+        0,   0, 0, 0, 0, 0, 0, 0, 0,   0,   0,   0,   0,   0,   0,   0,
+        0,   0, 0, 0}; /* str2, str3, int1-2, net */
+
+    TAP_OK(vrpc_error_step(e) == VRPC_STEP_NONE && vrpc_error_step(NULL) == VRPC_STEP_NONE,
+           "steps: an untagged error has no step");
+    vrpc_error_set_step(&e, VRPC_STEP_CONNECT);
+    TAP_OK(e && vrpc_error_step(e) == VRPC_STEP_CONNECT &&
+               strcmp(e->message, "connect: ssh failed") == 0 && e->code == VRPC_ERR_SYSTEM_ERROR,
+           "steps: the tag is set, message and code unchanged");
+    TAP_OK(strcmp(vrpc_open_failed_step(VRPC_E_AUTH, e), "connect") == 0,
+           "steps: a tagged local error names its step, whatever the return code");
+    vrpc_error_set_step(&e, VRPC_STEP_CERTIFICATE);
+    TAP_OK(vrpc_error_step(e) == VRPC_STEP_CERTIFICATE &&
+               strcmp(vrpc_open_failed_step(VRPC_E_CONNECT, e), "certificate check") == 0,
+           "steps: retagging replaces the step");
+    TAP_OK(strcmp(vrpc_step_name(VRPC_STEP_AUTH), "authentication") == 0 &&
+               vrpc_step_name(VRPC_STEP_NONE) == NULL && vrpc_step_name((vrpc_step)99) == NULL,
+           "steps: names");
+    TAP_OK(vrpc_msg_decode_error(remote, sizeof(remote), &d) == VRPC_E_REMOTE && d &&
+               strcmp(vrpc_open_failed_step(VRPC_E_REMOTE, d), "open") == 0,
+           "steps: a daemon error (VRPC_E_REMOTE) never names a step, even with str1 'connect'");
+    TAP_OK(strcmp(vrpc_open_failed_step(VRPC_E_TIMEOUT, NULL), "connect") == 0 &&
+               strcmp(vrpc_open_failed_step(VRPC_E_URI, NULL), "resolve") == 0 &&
+               strcmp(vrpc_open_failed_step(VRPC_E_AUTH, NULL), "authentication") == 0 &&
+               strcmp(vrpc_open_failed_step(VRPC_E_PROTO, NULL), "open") == 0 &&
+               vrpc_open_failed_step(0, NULL) == NULL,
+           "steps: without a tag the return code decides");
+    vrpc_free(d);
+    vrpc_free(e);
+}
+
 int main(void)
 {
     test_header();
@@ -493,5 +534,6 @@ int main(void)
     test_error_remap();
     test_error_malformed();
     test_local_errors();
+    test_steps();
     return tap_done();
 }
