@@ -10,5 +10,6 @@
 #include <virtrpc/events.h>
 #include <virtrpc/simple.h>
 #include <virtrpc/stream.h>
+#include <virtrpc/typedparams.h>
 
 #endif

@@ -13,7 +13,7 @@
 
 #define MIN_PROCS 60
 
-static const char *const programs[] = {"domains", "objects", "admin", "concurrency"};
+static const char *const programs[] = {"domains", "objects", "admin", "concurrency", "params"};
 
 static char **names;
 static size_t nnames, capnames;
