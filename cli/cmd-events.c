@@ -183,7 +183,7 @@ int virtrpc_cmd_events(vrpc_conn *c, int argc, char **argv)
         return usage("%s", "name events or give --all");
     }
     if (domain) {
-        rc = vrpc_simple_domain_lookup(c, domain, &d, &e);
+        rc = vrpc_simple_domain_resolve(c, domain, &d, &e); /* id, UUID or name, as virsh */
         if (rc) {
             fprintf(stderr, "error: %s (code %d, domain %d)\n",
                     e && e->message ? e->message : vrpc_strerror(rc), e ? (int)e->code : 0,
@@ -192,9 +192,7 @@ int virtrpc_cmd_events(vrpc_conn *c, int argc, char **argv)
             free(want);
             return 1;
         }
-        dom.name = d->name;
-        memcpy(dom.uuid, d->uuid, 16);
-        dom.id = d->id;
+        dom = d->dom;
         for (i = 0; i < nwant; i++)
             if (want[i]->family != VRPC_EVENT_FAMILY_DOMAIN &&
                 want[i]->family != VRPC_EVENT_FAMILY_QEMU_MONITOR) {

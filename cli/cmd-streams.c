@@ -68,13 +68,10 @@ static int lookup_domain(vrpc_conn *c, const char *name, vrpc_nonnull_domain *do
                          vrpc_simple_domain **keep)
 {
     vrpc_error *e = NULL;
-    int rc = vrpc_simple_domain_lookup(c, name, keep, &e);
+    int rc = vrpc_simple_domain_resolve(c, name, keep, &e);
     if (rc)
         return fail(rc, e);
-    memset(dom, 0, sizeof(*dom));
-    dom->name = (*keep)->name;
-    memcpy(dom->uuid, (*keep)->uuid, 16);
-    dom->id = (*keep)->id;
+    *dom = (*keep)->dom;
     return 0;
 }
 

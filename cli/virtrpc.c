@@ -358,11 +358,16 @@ static int print_security(vrpc_conn *c, const vrpc_nonnull_domain *dom)
 
 static int cmd_dominfo(vrpc_conn *c, const char *name)
 {
+    vrpc_simple_domain *d = NULL;
     vrpc_simple_domain_info *i = NULL;
     vrpc_error *e = NULL;
     vrpc_nonnull_domain dom;
     char uuid[VRPC_UUID_STRING_BUFLEN];
-    int rc = vrpc_simple_domain_get_info(c, name, &i, &e);
+    /* NAME as virsh takes it: an id, a UUID or a name. */
+    int rc = vrpc_simple_domain_resolve(c, name, &d, &e);
+    if (rc == 0)
+        rc = vrpc_simple_domain_get_info_dom(c, &d->dom, &i, &e);
+    vrpc_free(d);
     if (rc)
         return report(rc, e);
     vrpc_uuid_format(i->uuid, uuid);
@@ -388,9 +393,7 @@ static int cmd_dominfo(vrpc_conn *c, const char *name)
         FIELD("Autostart:", "%s", i->autostart ? "enable" : "disable");
     FIELD("Managed save:", "%s", i->managed_save < 0 ? "unknown" : i->managed_save ? "yes" : "no");
 
-    dom.name = i->name;
-    memcpy(dom.uuid, i->uuid, 16);
-    dom.id = i->id;
+    dom = i->dom;
     rc = print_security(c, &dom);
     if (rc == 0) {
         vrpc_domain_get_messages_args a = {.dom = dom, .flags = 0};
@@ -412,34 +415,43 @@ static int cmd_dominfo(vrpc_conn *c, const char *name)
 
 static int cmd_lifecycle(vrpc_conn *c, const char *cmd, const char *name)
 {
+    vrpc_simple_domain *d = NULL;
     vrpc_error *e = NULL;
     int rc;
     const char *done;
-    if (strcmp(cmd, "start") == 0) {
-        rc = vrpc_simple_domain_start(c, name, &e);
-        done = "started";
-    } else if (strcmp(cmd, "shutdown") == 0) {
-        rc = vrpc_simple_domain_shutdown(c, name, &e);
-        done = "is being shutdown";
-    } else if (strcmp(cmd, "destroy") == 0) {
-        rc = vrpc_simple_domain_destroy(c, name, &e);
-        done = "destroyed";
-    } else {
-        rc = vrpc_simple_domain_undefine(c, name, 0, &e);
-        done = "has been undefined";
-    }
+    /* NAME as virsh takes it: an id, a UUID or a name. */
+    rc = vrpc_simple_domain_resolve(c, name, &d, &e);
     if (rc)
         return report(rc, e);
-    printf("Domain '%s' %s\n", name, done);
-    return 0;
+    if (strcmp(cmd, "start") == 0) {
+        rc = vrpc_simple_domain_start_dom(c, &d->dom, &e);
+        done = "started";
+    } else if (strcmp(cmd, "shutdown") == 0) {
+        rc = vrpc_simple_domain_shutdown_dom(c, &d->dom, &e);
+        done = "is being shutdown";
+    } else if (strcmp(cmd, "destroy") == 0) {
+        rc = vrpc_simple_domain_destroy_dom(c, &d->dom, &e);
+        done = "destroyed";
+    } else {
+        rc = vrpc_simple_domain_undefine_dom(c, &d->dom, 0, &e);
+        done = "has been undefined";
+    }
+    if (rc == 0)
+        printf("Domain '%s' %s\n", name, done);
+    vrpc_free(d);
+    return rc ? report(rc, e) : 0;
 }
 
 static int cmd_dumpxml(vrpc_conn *c, const char *name)
 {
+    vrpc_simple_domain *d = NULL;
     vrpc_error *e = NULL;
     char *xml = NULL;
     size_t n;
-    int rc = vrpc_simple_domain_get_xml(c, name, 0, &xml, &e);
+    int rc = vrpc_simple_domain_resolve(c, name, &d, &e);
+    if (rc == 0)
+        rc = vrpc_simple_domain_get_xml_dom(c, &d->dom, 0, &xml, &e);
+    vrpc_free(d);
     if (rc)
         return report(rc, e);
     n = strlen(xml);

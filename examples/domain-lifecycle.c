@@ -76,7 +76,7 @@ static int state_of(vrpc_conn *conn, const char *name)
     vrpc_simple_domain *d = NULL;
     vrpc_error *err = NULL;
     int state;
-    if (vrpc_simple_domain_lookup(conn, name, &d, &err) != 0) {
+    if (vrpc_simple_domain_lookup_by_name(conn, name, &d, &err) != 0) {
         vrpc_free(err);
         return -1;
     }
@@ -88,7 +88,7 @@ static int state_of(vrpc_conn *conn, const char *name)
 int main(int argc, char **argv)
 {
     const char *uri = argc > 1 ? argv[1] : getenv("LIBVIRT_DEFAULT_URI");
-    char *xml = NULL, *desc = NULL, name[256];
+    char *xml = NULL, *desc, name[256];
     vrpc_simple_domain *dom = NULL;
     vrpc_conn *conn = NULL;
     vrpc_error *err = NULL;
@@ -111,14 +111,15 @@ int main(int argc, char **argv)
         failed = fail("cannot define the domain", rc, err);
         goto out;
     }
+    /* dom->dom is the handle the generated calls take; it stays valid until
+     * vrpc_free(dom). */
     snprintf(name, sizeof(name), "%s", dom->name);
-    vrpc_free(dom);
     printf("defined:\n");
     if ((failed = show(conn, name)) != 0)
         goto undefine;
 
     /* 2. Start it. */
-    rc = vrpc_simple_domain_start(conn, name, &err);
+    rc = vrpc_simple_domain_start_dom(conn, &dom->dom, &err);
     if (rc) {
         failed = fail("cannot start the domain", rc, err);
         goto undefine;
@@ -127,18 +128,24 @@ int main(int argc, char **argv)
     if ((failed = show(conn, name)) != 0)
         goto stop;
 
-    /* 3. Its live XML (the first line is enough here). */
-    rc = vrpc_simple_domain_get_xml(conn, name, 0, &desc, &err);
-    if (rc) {
-        failed = fail("cannot get the XML", rc, err);
-        goto stop;
+    /* 3. Its live XML (the first line is enough here), with a generated call
+     * given the handle of the convenience layer. */
+    {
+        vrpc_domain_get_xml_desc_args a = {.dom = dom->dom, .flags = 0};
+        vrpc_domain_get_xml_desc_ret *r = NULL;
+        rc = vrpc_domain_get_xml_desc(conn, &a, &r, &err);
+        if (rc) {
+            failed = fail("cannot get the XML", rc, err);
+            goto stop;
+        }
+        desc = r->xml;
+        printf("XML: %.*s ...\n", (int)strcspn(desc, "\n"), desc);
+        vrpc_free(r);
     }
-    printf("XML: %.*s ...\n", (int)strcspn(desc, "\n"), desc);
-    vrpc_free(desc);
 
 stop:
     /* 4. Ask the guest to shut down; give it 10 seconds, then pull the plug. */
-    rc = vrpc_simple_domain_shutdown(conn, name, &err);
+    rc = vrpc_simple_domain_shutdown_dom(conn, &dom->dom, &err);
     if (rc) {
         failed = fail("cannot shut the domain down", rc, err);
     } else {
@@ -149,7 +156,7 @@ stop:
         }
     }
     if (state_of(conn, name) != VRPC_DOMAIN_SHUTOFF) {
-        rc = vrpc_simple_domain_destroy(conn, name, &err);
+        rc = vrpc_simple_domain_destroy_dom(conn, &dom->dom, &err);
         if (rc)
             failed = fail("cannot destroy the domain", rc, err);
         else
@@ -161,13 +168,14 @@ stop:
 
 undefine:
     /* 5. Undefine: the domain is gone. */
-    rc = vrpc_simple_domain_undefine(conn, name, 0, &err);
+    rc = vrpc_simple_domain_undefine_dom(conn, &dom->dom, 0, &err);
     if (rc)
         failed = fail("cannot undefine the domain", rc, err);
     else
         printf("undefined: '%s' %s\n", name,
                state_of(conn, name) < 0 ? "no longer exists" : "still exists");
 out:
+    vrpc_free(dom);
     vrpc_conn_close(conn);
     return failed;
 }

@@ -90,64 +90,104 @@ static bool parse_id(const char *s, int32_t *id)
     return true;
 }
 
-/* Find a domain by id, UUID or name (in that order, as virsh does). */
-static int lookup(vrpc_conn *c, const char *ident, dom_ref *r, vrpc_error **err)
+static int check_conn_ident(vrpc_conn *c, dom_ref *r, vrpc_error **err)
 {
-    vrpc_error *e = NULL;
-    int32_t id;
-    uint8_t uuid[16];
-    int rc;
-
     r->mem = NULL;
     r->dom = NULL;
     if (!c)
         return invalid_arg(err, "no connection");
-    if (!ident || !*ident)
-        return invalid_arg(err, "no domain name");
+    return 0;
+}
 
-    if (parse_id(ident, &id)) {
-        vrpc_domain_lookup_by_id_args a = {.id = id};
-        vrpc_domain_lookup_by_id_ret *ret = NULL;
-        rc = vrpc_domain_lookup_by_id(c, &a, &ret, &e);
-        if (rc == 0) {
-            r->mem = ret;
-            r->dom = &ret->dom;
-            return 0;
-        }
-        if (!remote_code(rc, e, VRPC_ERR_NO_DOMAIN)) {
-            vrpc_error_move(err, &e);
-            return rc;
-        }
-        vrpc_free(e);
-        e = NULL;
-    }
-    if (vrpc_uuid_parse(ident, uuid) == 0) {
-        vrpc_domain_lookup_by_uuid_args a;
-        vrpc_domain_lookup_by_uuid_ret *ret = NULL;
-        memcpy(a.uuid, uuid, sizeof(a.uuid));
-        rc = vrpc_domain_lookup_by_uuid(c, &a, &ret, &e);
-        if (rc == 0) {
-            r->mem = ret;
-            r->dom = &ret->dom;
-            return 0;
-        }
-        if (!remote_code(rc, e, VRPC_ERR_NO_DOMAIN)) {
-            vrpc_error_move(err, &e);
-            return rc;
-        }
-        vrpc_free(e);
-        e = NULL;
-    }
-    {
-        vrpc_domain_lookup_by_name_args a = {.name = (char *)ident};
-        vrpc_domain_lookup_by_name_ret *ret = NULL;
-        rc = vrpc_domain_lookup_by_name(c, &a, &ret, err);
-        if (rc == 0) {
-            r->mem = ret;
-            r->dom = &ret->dom;
-        }
+static int lookup_name(vrpc_conn *c, const char *name, dom_ref *r, vrpc_error **err)
+{
+    vrpc_domain_lookup_by_name_args a = {.name = (char *)name};
+    vrpc_domain_lookup_by_name_ret *ret = NULL;
+    int rc = check_conn_ident(c, r, err);
+    if (rc)
         return rc;
+    if (!name || !*name)
+        return invalid_arg(err, "no domain name");
+    rc = vrpc_domain_lookup_by_name(c, &a, &ret, err);
+    if (rc == 0) {
+        r->mem = ret;
+        r->dom = &ret->dom;
     }
+    return rc;
+}
+
+static int lookup_uuid(vrpc_conn *c, const uint8_t uuid[16], dom_ref *r, vrpc_error **err)
+{
+    vrpc_domain_lookup_by_uuid_args a;
+    vrpc_domain_lookup_by_uuid_ret *ret = NULL;
+    int rc = check_conn_ident(c, r, err);
+    if (rc)
+        return rc;
+    if (!uuid)
+        return invalid_arg(err, "no domain UUID");
+    memcpy(a.uuid, uuid, sizeof(a.uuid));
+    rc = vrpc_domain_lookup_by_uuid(c, &a, &ret, err);
+    if (rc == 0) {
+        r->mem = ret;
+        r->dom = &ret->dom;
+    }
+    return rc;
+}
+
+static int lookup_id(vrpc_conn *c, int32_t id, dom_ref *r, vrpc_error **err)
+{
+    vrpc_domain_lookup_by_id_args a = {.id = id};
+    vrpc_domain_lookup_by_id_ret *ret = NULL;
+    int rc = check_conn_ident(c, r, err);
+    if (rc)
+        return rc;
+    rc = vrpc_domain_lookup_by_id(c, &a, &ret, err);
+    if (rc == 0) {
+        r->mem = ret;
+        r->dom = &ret->dom;
+    }
+    return rc;
+}
+
+/* virsh's rules: id, then UUID, then name; "no such domain" moves on. */
+static int resolve(vrpc_conn *c, const char *text, dom_ref *r, vrpc_error **err)
+{
+    vrpc_error *e = NULL;
+    int32_t id;
+    uint8_t uuid[16];
+    int rc = check_conn_ident(c, r, err);
+    if (rc)
+        return rc;
+    if (!text || !*text)
+        return invalid_arg(err, "no domain name");
+    if (parse_id(text, &id)) {
+        rc = lookup_id(c, id, r, &e);
+        if (rc == 0 || !remote_code(rc, e, VRPC_ERR_NO_DOMAIN)) {
+            vrpc_error_move(err, &e);
+            return rc;
+        }
+        vrpc_free(e);
+        e = NULL;
+    }
+    if (vrpc_uuid_parse(text, uuid) == 0) {
+        rc = lookup_uuid(c, uuid, r, &e);
+        if (rc == 0 || !remote_code(rc, e, VRPC_ERR_NO_DOMAIN)) {
+            vrpc_error_move(err, &e);
+            return rc;
+        }
+        vrpc_free(e);
+    }
+    return lookup_name(c, text, r, err);
+}
+
+/* A handle given by the caller, checked. */
+static int check_dom(vrpc_conn *c, const vrpc_nonnull_domain *dom, vrpc_error **err)
+{
+    if (!c)
+        return invalid_arg(err, "no connection");
+    if (!dom || !dom->name)
+        return invalid_arg(err, "no domain handle");
+    return 0;
 }
 
 /* The state of a domain: domain_get_state, or domain_get_info where the
@@ -198,26 +238,63 @@ static int make_domain(vrpc_conn *c, const vrpc_nonnull_domain *dom, vrpc_simple
     memcpy(d->name, dom->name, nlen);
     memcpy(d->uuid, dom->uuid, 16);
     d->id = dom->id;
+    d->dom.name = d->name;
+    memcpy(d->dom.uuid, dom->uuid, 16);
+    d->dom.id = dom->id;
     d->state = state;
     d->reason = reason;
     *out = d;
     return 0;
 }
 
-VRPC_EXPORT int vrpc_simple_domain_lookup(vrpc_conn *c, const char *domain,
-                                          vrpc_simple_domain **out, vrpc_error **err)
+/* Finish a lookup: the vrpc_simple_domain of r (whose reply is then freed). */
+static int lookup_result(vrpc_conn *c, int rc, dom_ref *r, vrpc_simple_domain **out,
+                         vrpc_error **err)
+{
+    if (rc == 0)
+        rc = make_domain(c, r->dom, out, err);
+    vrpc_free(r->mem);
+    return rc;
+}
+
+VRPC_EXPORT int vrpc_simple_domain_lookup_by_name(vrpc_conn *c, const char *name,
+                                                  vrpc_simple_domain **out, vrpc_error **err)
 {
     dom_ref r;
-    int rc;
     if (!out)
         return invalid_arg(err, "no place for the result");
     *out = NULL;
-    rc = lookup(c, domain, &r, err);
-    if (rc)
-        return rc;
-    rc = make_domain(c, r.dom, out, err);
-    vrpc_free(r.mem);
-    return rc;
+    return lookup_result(c, lookup_name(c, name, &r, err), &r, out, err);
+}
+
+VRPC_EXPORT int vrpc_simple_domain_lookup_by_uuid(vrpc_conn *c, const uint8_t uuid[16],
+                                                  vrpc_simple_domain **out, vrpc_error **err)
+{
+    dom_ref r;
+    if (!out)
+        return invalid_arg(err, "no place for the result");
+    *out = NULL;
+    return lookup_result(c, lookup_uuid(c, uuid, &r, err), &r, out, err);
+}
+
+VRPC_EXPORT int vrpc_simple_domain_lookup_by_id(vrpc_conn *c, int32_t id, vrpc_simple_domain **out,
+                                                vrpc_error **err)
+{
+    dom_ref r;
+    if (!out)
+        return invalid_arg(err, "no place for the result");
+    *out = NULL;
+    return lookup_result(c, lookup_id(c, id, &r, err), &r, out, err);
+}
+
+VRPC_EXPORT int vrpc_simple_domain_resolve(vrpc_conn *c, const char *text, vrpc_simple_domain **out,
+                                           vrpc_error **err)
+{
+    dom_ref r;
+    if (!out)
+        return invalid_arg(err, "no place for the result");
+    *out = NULL;
+    return lookup_result(c, resolve(c, text, &r, err), &r, out, err);
 }
 
 /* ---- listing ---- */
@@ -225,7 +302,8 @@ VRPC_EXPORT int vrpc_simple_domain_lookup(vrpc_conn *c, const char *domain,
 typedef struct listed {
     const vrpc_nonnull_domain *dom;
     int32_t state, reason;
-    bool gone; /* vanished between the listing and the state query */
+    bool gone;     /* vanished between the listing and the state query */
+    bool not_sent; /* the query could not be queued: ask with a blocking call */
 } listed;
 
 /* virsh's order: running domains by id, then the others by name. */
@@ -240,12 +318,28 @@ static int listed_cmp(const void *pa, const void *pb)
     return strcasecmp(a->dom->name, b->dom->name);
 }
 
-/* Collect the state reply of entry i (whose query was sent with cookie k). */
+/*
+ * Collect the state of entry l (whose query was sent with cookie k, unless
+ * l->not_sent). A query that could not be sent is made as a blocking call:
+ * it either answers (the send failed for a passing reason) or fails with the
+ * connection's own error, which vrpc_call_send() cannot return.
+ */
 static int collect_state(vrpc_conn *c, listed *l, vrpc_domain_get_state_cookie k, vrpc_error **err)
 {
     vrpc_domain_get_state_ret *ret = NULL;
     vrpc_error *e = NULL;
-    int rc = vrpc_domain_get_state_reply(c, k, &ret, &e);
+    int rc;
+    if (l->not_sent) {
+        rc = get_state(c, l->dom, &l->state, &l->reason, &e);
+        if (remote_code(rc, e, VRPC_ERR_NO_DOMAIN)) {
+            vrpc_free(e);
+            l->gone = true;
+            return 0;
+        }
+        vrpc_error_move(err, &e);
+        return rc;
+    }
+    rc = vrpc_domain_get_state_reply(c, k, &ret, &e);
     if (rc == 0) {
         l->state = ret->state;
         l->reason = ret->reason;
@@ -309,12 +403,9 @@ VRPC_EXPORT int vrpc_simple_list_domains(vrpc_conn *c, vrpc_simple_domain_list *
     while (done < n) {
         while (sent < n && sent - done < LIST_WINDOW) {
             vrpc_domain_get_state_args a = {.dom = *l[sent].dom, .flags = 0};
-            rc = vrpc_domain_get_state_send(c, &a, &cookies[sent]);
-            if (rc) {
-                vrpc_error_set(err, VRPC_ERR_RPC, VRPC_FROM_RPC,
-                               "cannot send the state query of domain '%s': %s", l[sent].dom->name,
-                               vrpc_strerror(rc));
-                goto out;
+            if (vrpc_domain_get_state_send(c, &a, &cookies[sent]) != 0) {
+                cookies[sent].p = NULL;
+                l[sent].not_sent = true;
             }
             sent++;
         }
@@ -351,6 +442,9 @@ VRPC_EXPORT int vrpc_simple_list_domains(vrpc_conn *c, vrpc_simple_domain_list *
         strings += len;
         memcpy(d->uuid, l[i].dom->uuid, 16);
         d->id = l[i].dom->id;
+        d->dom.name = d->name;
+        memcpy(d->dom.uuid, l[i].dom->uuid, 16);
+        d->dom.id = l[i].dom->id;
         d->state = l[i].state;
         d->reason = l[i].reason;
         count++;
@@ -360,7 +454,8 @@ VRPC_EXPORT int vrpc_simple_list_domains(vrpc_conn *c, vrpc_simple_domain_list *
 out:
     /* Calls sent but not collected (after an error): drop their replies. */
     for (size_t i = done; i < sent; i++)
-        vrpc_call_discard(c, cookies[i].p);
+        if (!l[i].not_sent)
+            vrpc_call_discard(c, cookies[i].p);
     vrpc_free(cookies);
     vrpc_free(l);
     vrpc_free(lret);
@@ -369,94 +464,85 @@ out:
 
 /* ---- information ---- */
 
-VRPC_EXPORT int vrpc_simple_domain_get_info(vrpc_conn *c, const char *domain,
-                                            vrpc_simple_domain_info **out, vrpc_error **err)
-{
-    vrpc_domain_get_info_cookie k_info;
-    vrpc_domain_get_state_cookie k_state;
-    vrpc_domain_get_os_type_cookie k_os;
-    vrpc_domain_is_persistent_cookie k_pers;
-    vrpc_domain_get_autostart_cookie k_auto;
-    vrpc_domain_has_managed_save_image_cookie k_save;
-    vrpc_domain_get_info_ret *info = NULL;
-    vrpc_domain_get_state_ret *st = NULL;
-    vrpc_domain_get_os_type_ret *os = NULL;
-    vrpc_domain_is_persistent_ret *pers = NULL;
-    vrpc_domain_get_autostart_ret *aut = NULL;
-    vrpc_domain_has_managed_save_image_ret *save = NULL;
-    vrpc_simple_domain_info *r;
-    vrpc_error *e = NULL;
-    const vrpc_nonnull_domain *dom;
-    dom_ref ref;
-    size_t nlen, olen;
-    int rc, sent = 0;
+/* One query of a domain's information: sent first, collected later. */
+typedef struct query {
+    const vrpc_proc *proc;
+    const void *args;
+    vrpc_pending *p; /* NULL: not sent, made as a blocking call when collected */
+    void *ret;
+} query;
 
-    if (!out)
-        return invalid_arg(err, "no place for the result");
-    *out = NULL;
-    rc = lookup(c, domain, &ref, err);
-    if (rc)
-        return rc;
-    dom = ref.dom;
+/*
+ * The replies: queries[0] (domain_get_info) is required; the others may
+ * fail with a daemon error (unsupported by the driver...), which only makes
+ * them unknown. A query that could not be sent is made as a blocking call,
+ * which answers or reports the connection's own error.
+ */
+static int collect_queries(vrpc_conn *c, query *q, size_t n, vrpc_error **err)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        vrpc_error *e = NULL;
+        int rc_;
+        if (rc) { /* a failure before: drop the rest */
+            vrpc_call_discard(c, q[i].p);
+            q[i].p = NULL;
+            continue;
+        }
+        if (q[i].p)
+            rc_ = vrpc_call_wait(c, q[i].p, &q[i].ret, &e);
+        else
+            rc_ = vrpc_call(c, q[i].proc, q[i].args, &q[i].ret, &e);
+        q[i].p = NULL;
+        if (rc_ && (i == 0 || rc_ != VRPC_E_REMOTE)) {
+            rc = rc_;
+            vrpc_error_move(err, &e);
+        }
+        vrpc_free(e);
+    }
+    return rc;
+}
+
+static int info_of(vrpc_conn *c, const vrpc_nonnull_domain *dom, vrpc_simple_domain_info **out,
+                   vrpc_error **err)
+{
+    vrpc_domain_get_info_args a1 = {.dom = *dom};
+    vrpc_domain_get_state_args a2 = {.dom = *dom, .flags = 0};
+    vrpc_domain_get_os_type_args a3 = {.dom = *dom};
+    vrpc_domain_is_persistent_args a4 = {.dom = *dom};
+    vrpc_domain_get_autostart_args a5 = {.dom = *dom};
+    vrpc_domain_has_managed_save_image_args a6 = {.dom = *dom, .flags = 0};
+    query q[6] = {
+        {&vrpc_pd_domain_get_info, &a1, NULL, NULL},
+        {&vrpc_pd_domain_get_state, &a2, NULL, NULL},
+        {&vrpc_pd_domain_get_os_type, &a3, NULL, NULL},
+        {&vrpc_pd_domain_is_persistent, &a4, NULL, NULL},
+        {&vrpc_pd_domain_get_autostart, &a5, NULL, NULL},
+        {&vrpc_pd_domain_has_managed_save_image, &a6, NULL, NULL},
+    };
+    const vrpc_domain_get_info_ret *info;
+    const vrpc_domain_get_state_ret *st;
+    const vrpc_domain_get_os_type_ret *os;
+    const vrpc_domain_is_persistent_ret *pers;
+    const vrpc_domain_get_autostart_ret *aut;
+    const vrpc_domain_has_managed_save_image_ret *save;
+    vrpc_simple_domain_info *r;
+    size_t nlen, olen;
+    int rc;
 
     /* Six independent queries: send them all, then collect the replies. */
-    {
-        vrpc_domain_get_info_args a1 = {.dom = *dom};
-        vrpc_domain_get_state_args a2 = {.dom = *dom, .flags = 0};
-        vrpc_domain_get_os_type_args a3 = {.dom = *dom};
-        vrpc_domain_is_persistent_args a4 = {.dom = *dom};
-        vrpc_domain_get_autostart_args a5 = {.dom = *dom};
-        vrpc_domain_has_managed_save_image_args a6 = {.dom = *dom, .flags = 0};
-        rc = vrpc_domain_get_info_send(c, &a1, &k_info);
-        if (!rc && ++sent)
-            rc = vrpc_domain_get_state_send(c, &a2, &k_state);
-        if (!rc && ++sent)
-            rc = vrpc_domain_get_os_type_send(c, &a3, &k_os);
-        if (!rc && ++sent)
-            rc = vrpc_domain_is_persistent_send(c, &a4, &k_pers);
-        if (!rc && ++sent)
-            rc = vrpc_domain_get_autostart_send(c, &a5, &k_auto);
-        if (!rc && ++sent)
-            rc = vrpc_domain_has_managed_save_image_send(c, &a6, &k_save);
-    }
-    if (rc) {
-        vrpc_error_set(err, VRPC_ERR_RPC, VRPC_FROM_RPC,
-                       "cannot send the queries for domain '%s': %s", dom->name, vrpc_strerror(rc));
-        if (sent > 0)
-            vrpc_call_discard(c, k_info.p);
-        if (sent > 1)
-            vrpc_call_discard(c, k_state.p);
-        if (sent > 2)
-            vrpc_call_discard(c, k_os.p);
-        if (sent > 3)
-            vrpc_call_discard(c, k_pers.p);
-        if (sent > 4)
-            vrpc_call_discard(c, k_auto.p);
-        vrpc_free(ref.mem);
-        return rc;
-    }
-
-    /* The replies: info is required; the others may fail with a daemon
-     * error (unsupported by the driver...), which only makes them unknown. */
-    rc = vrpc_domain_get_info_reply(c, k_info, &info, err);
-#define OPTIONAL_REPLY(fn, k, ret)                                                                 \
-    do {                                                                                           \
-        int rc_ = fn(c, k, &ret, rc ? NULL : &e);                                                  \
-        if (rc_ && !rc && rc_ != VRPC_E_REMOTE) {                                                  \
-            rc = rc_;                                                                              \
-            vrpc_error_move(err, &e);                                                              \
-        }                                                                                          \
-        vrpc_free(e);                                                                              \
-        e = NULL;                                                                                  \
-    } while (0)
-    OPTIONAL_REPLY(vrpc_domain_get_state_reply, k_state, st);
-    OPTIONAL_REPLY(vrpc_domain_get_os_type_reply, k_os, os);
-    OPTIONAL_REPLY(vrpc_domain_is_persistent_reply, k_pers, pers);
-    OPTIONAL_REPLY(vrpc_domain_get_autostart_reply, k_auto, aut);
-    OPTIONAL_REPLY(vrpc_domain_has_managed_save_image_reply, k_save, save);
-#undef OPTIONAL_REPLY
+    for (size_t i = 0; i < 6; i++)
+        if (vrpc_call_send(c, q[i].proc, q[i].args, &q[i].p) != 0)
+            q[i].p = NULL;
+    rc = collect_queries(c, q, 6, err);
     if (rc)
         goto out;
+    info = q[0].ret;
+    st = q[1].ret;
+    os = q[2].ret;
+    pers = q[3].ret;
+    aut = q[4].ret;
+    save = q[5].ret;
 
     nlen = strlen(dom->name) + 1;
     olen = os ? strlen(os->type) + 1 : 0;
@@ -474,6 +560,9 @@ VRPC_EXPORT int vrpc_simple_domain_get_info(vrpc_conn *c, const char *domain,
     }
     memcpy(r->uuid, dom->uuid, 16);
     r->id = dom->id;
+    r->dom.name = r->name;
+    memcpy(r->dom.uuid, dom->uuid, 16);
+    r->dom.id = dom->id;
     r->state = info->state;
     r->reason = st ? st->reason : 0;
     r->vcpus = info->nrVirtCpu;
@@ -485,69 +574,134 @@ VRPC_EXPORT int vrpc_simple_domain_get_info(vrpc_conn *c, const char *domain,
     r->managed_save = save ? save->result != 0 : -1;
     *out = r;
 out:
-    vrpc_free(info);
-    vrpc_free(st);
-    vrpc_free(os);
-    vrpc_free(pers);
-    vrpc_free(aut);
-    vrpc_free(save);
+    for (size_t i = 0; i < 6; i++)
+        vrpc_free(q[i].ret);
+    return rc;
+}
+
+VRPC_EXPORT int vrpc_simple_domain_get_info(vrpc_conn *c, const char *name,
+                                            vrpc_simple_domain_info **out, vrpc_error **err)
+{
+    dom_ref ref;
+    int rc;
+    if (!out)
+        return invalid_arg(err, "no place for the result");
+    *out = NULL;
+    rc = lookup_name(c, name, &ref, err);
+    if (rc)
+        return rc;
+    rc = info_of(c, ref.dom, out, err);
     vrpc_free(ref.mem);
     return rc;
 }
 
+VRPC_EXPORT int vrpc_simple_domain_get_info_dom(vrpc_conn *c, const vrpc_nonnull_domain *dom,
+                                                vrpc_simple_domain_info **out, vrpc_error **err)
+{
+    int rc;
+    if (!out)
+        return invalid_arg(err, "no place for the result");
+    *out = NULL;
+    rc = check_dom(c, dom, err);
+    return rc ? rc : info_of(c, dom, out, err);
+}
+
 /* ---- lifecycle ---- */
 
-/* Look the domain up and call a procedure whose arguments are just the domain
- * (domain_create, domain_shutdown, domain_destroy: `{ remote_nonnull_domain dom; }`). */
-static int call_on_domain(vrpc_conn *c, const char *domain, const vrpc_proc *proc, vrpc_error **err)
+/* A procedure whose arguments are just the domain (domain_create,
+ * domain_shutdown, domain_destroy: `{ remote_nonnull_domain dom; }`). */
+static int call_dom(vrpc_conn *c, const vrpc_nonnull_domain *dom, const vrpc_proc *proc,
+                    vrpc_error **err)
+{
+    vrpc_domain_create_args a;
+    int rc = check_dom(c, dom, err);
+    if (rc)
+        return rc;
+    a.dom = *dom;
+    return vrpc_call(c, proc, &a, NULL, err);
+}
+
+/* The same, with the domain found by name. */
+static int call_named(vrpc_conn *c, const char *name, const vrpc_proc *proc, vrpc_error **err)
 {
     dom_ref r;
-    int rc = lookup(c, domain, &r, err);
+    int rc = lookup_name(c, name, &r, err);
     if (rc == 0) {
-        vrpc_domain_create_args a = {.dom = *r.dom};
-        rc = vrpc_call(c, proc, &a, NULL, err);
+        rc = call_dom(c, r.dom, proc, err);
         vrpc_free(r.mem);
     }
     return rc;
 }
 
-VRPC_EXPORT int vrpc_simple_domain_start(vrpc_conn *c, const char *domain, vrpc_error **err)
+VRPC_EXPORT int vrpc_simple_domain_start(vrpc_conn *c, const char *name, vrpc_error **err)
 {
-    return call_on_domain(c, domain, &vrpc_pd_domain_create, err);
+    return call_named(c, name, &vrpc_pd_domain_create, err);
 }
 
-VRPC_EXPORT int vrpc_simple_domain_shutdown(vrpc_conn *c, const char *domain, vrpc_error **err)
+VRPC_EXPORT int vrpc_simple_domain_start_dom(vrpc_conn *c, const vrpc_nonnull_domain *dom,
+                                             vrpc_error **err)
 {
-    return call_on_domain(c, domain, &vrpc_pd_domain_shutdown, err);
+    return call_dom(c, dom, &vrpc_pd_domain_create, err);
 }
 
-VRPC_EXPORT int vrpc_simple_domain_destroy(vrpc_conn *c, const char *domain, vrpc_error **err)
+VRPC_EXPORT int vrpc_simple_domain_shutdown(vrpc_conn *c, const char *name, vrpc_error **err)
 {
-    return call_on_domain(c, domain, &vrpc_pd_domain_destroy, err);
+    return call_named(c, name, &vrpc_pd_domain_shutdown, err);
 }
 
-VRPC_EXPORT int vrpc_simple_domain_get_xml(vrpc_conn *c, const char *domain, unsigned int flags,
-                                           char **xml, vrpc_error **err)
+VRPC_EXPORT int vrpc_simple_domain_shutdown_dom(vrpc_conn *c, const vrpc_nonnull_domain *dom,
+                                                vrpc_error **err)
+{
+    return call_dom(c, dom, &vrpc_pd_domain_shutdown, err);
+}
+
+VRPC_EXPORT int vrpc_simple_domain_destroy(vrpc_conn *c, const char *name, vrpc_error **err)
+{
+    return call_named(c, name, &vrpc_pd_domain_destroy, err);
+}
+
+VRPC_EXPORT int vrpc_simple_domain_destroy_dom(vrpc_conn *c, const vrpc_nonnull_domain *dom,
+                                               vrpc_error **err)
+{
+    return call_dom(c, dom, &vrpc_pd_domain_destroy, err);
+}
+
+VRPC_EXPORT int vrpc_simple_domain_get_xml_dom(vrpc_conn *c, const vrpc_nonnull_domain *dom,
+                                               unsigned int flags, char **xml, vrpc_error **err)
 {
     vrpc_domain_get_xml_desc_ret *ret = NULL;
-    dom_ref r;
+    vrpc_domain_get_xml_desc_args a;
     int rc;
     if (!xml)
         return invalid_arg(err, "no place for the result");
     *xml = NULL;
-    rc = lookup(c, domain, &r, err);
+    rc = check_dom(c, dom, err);
     if (rc)
         return rc;
-    {
-        vrpc_domain_get_xml_desc_args a = {.dom = *r.dom, .flags = flags};
-        rc = vrpc_domain_get_xml_desc(c, &a, &ret, err);
-    }
-    vrpc_free(r.mem);
+    a.dom = *dom;
+    a.flags = flags;
+    rc = vrpc_domain_get_xml_desc(c, &a, &ret, err);
     if (rc)
         return rc;
     *xml = vrpc_strdup(ret->xml);
     vrpc_free(ret);
     return *xml ? 0 : no_memory(err);
+}
+
+VRPC_EXPORT int vrpc_simple_domain_get_xml(vrpc_conn *c, const char *name, unsigned int flags,
+                                           char **xml, vrpc_error **err)
+{
+    dom_ref r;
+    int rc;
+    if (!xml)
+        return invalid_arg(err, "no place for the result");
+    *xml = NULL;
+    rc = lookup_name(c, name, &r, err);
+    if (rc)
+        return rc;
+    rc = vrpc_simple_domain_get_xml_dom(c, r.dom, flags, xml, err);
+    vrpc_free(r.mem);
+    return rc;
 }
 
 VRPC_EXPORT int vrpc_simple_domain_define(vrpc_conn *c, const char *xml, vrpc_simple_domain **out,
@@ -571,20 +725,29 @@ VRPC_EXPORT int vrpc_simple_domain_define(vrpc_conn *c, const char *xml, vrpc_si
     return rc;
 }
 
-VRPC_EXPORT int vrpc_simple_domain_undefine(vrpc_conn *c, const char *domain, unsigned int flags,
-                                            vrpc_error **err)
+VRPC_EXPORT int vrpc_simple_domain_undefine_dom(vrpc_conn *c, const vrpc_nonnull_domain *dom,
+                                                unsigned int flags, vrpc_error **err)
 {
-    dom_ref r;
-    int rc = lookup(c, domain, &r, err);
+    int rc = check_dom(c, dom, err);
     if (rc)
         return rc;
     if (flags) {
-        vrpc_domain_undefine_flags_args a = {.dom = *r.dom, .flags = flags};
-        rc = vrpc_domain_undefine_flags(c, &a, err);
+        vrpc_domain_undefine_flags_args a = {.dom = *dom, .flags = flags};
+        return vrpc_domain_undefine_flags(c, &a, err);
     } else {
-        vrpc_domain_undefine_args a = {.dom = *r.dom};
-        rc = vrpc_domain_undefine(c, &a, err);
+        vrpc_domain_undefine_args a = {.dom = *dom};
+        return vrpc_domain_undefine(c, &a, err);
     }
+}
+
+VRPC_EXPORT int vrpc_simple_domain_undefine(vrpc_conn *c, const char *name, unsigned int flags,
+                                            vrpc_error **err)
+{
+    dom_ref r;
+    int rc = lookup_name(c, name, &r, err);
+    if (rc)
+        return rc;
+    rc = vrpc_simple_domain_undefine_dom(c, r.dom, flags, err);
     vrpc_free(r.mem);
     return rc;
 }

@@ -13,7 +13,8 @@
 
 #define MIN_PROCS 60
 
-static const char *const programs[] = {"domains", "objects", "admin", "concurrency", "params"};
+static const char *const programs[] = {"domains",     "objects", "admin",
+                                       "concurrency", "params",  "simple"};
 
 static char **names;
 static size_t nnames, capnames;
