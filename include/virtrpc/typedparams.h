@@ -81,7 +81,8 @@ extern "C" {
  * vrpc_typed_params_get_uint(VRPC_TYPED_PARAMS_OF(r->params), "weight", &w, &err). */
 #define VRPC_TYPED_PARAMS_OF(arr) (arr).items, (arr).n
 
-/* Point a generated typed-parameter array (e.g. args.params) at a builder's array. */
+/* Point a generated typed-parameter array (e.g. args.params) at a builder's
+ * array (b is evaluated twice). */
 #define VRPC_TYPED_PARAMS_SET(arr, b)                                                              \
     ((arr).n = vrpc_typed_params_count(b), (arr).items = vrpc_typed_params_items(b))
 
