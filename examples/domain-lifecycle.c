@@ -88,7 +88,8 @@ static int state_of(vrpc_conn *conn, const char *name)
 int main(int argc, char **argv)
 {
     const char *uri = argc > 1 ? argv[1] : getenv("LIBVIRT_DEFAULT_URI");
-    char *xml = NULL, *desc, name[256];
+    char *xml = NULL, name[256];
+    const char *desc;
     vrpc_simple_domain *dom = NULL;
     vrpc_conn *conn = NULL;
     vrpc_error *err = NULL;

@@ -17,8 +17,8 @@
  *   bool                                 bool                  (4 bytes on the wire)
  *   float / double                       float / double
  *   enum                                 int32_t (typedef), values as VRPC_ constants
- *   string<N>                            char *                (NUL-terminated)
- *   optional string (T *x, T a string)   char *                (NULL when absent)
+ *   string<N>                            const char *          (NUL-terminated)
+ *   optional string (T *x, T a string)   const char *          (NULL when absent)
  *   opaque x[N]                          uint8_t x[N]
  *   opaque x<N>                          vrpc_bytes            { uint32_t len; uint8_t *data; }
  *   T x[N]                               T x[N]

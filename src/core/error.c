@@ -94,6 +94,7 @@ vrpc_error *vrpc_error_newv(int code, int domain, const char *fmt, va_list ap)
 {
     va_list ap2;
     vrpc_error *e;
+    char *msg;
     int len;
 
     va_copy(ap2, ap);
@@ -107,8 +108,9 @@ vrpc_error *vrpc_error_newv(int code, int domain, const char *fmt, va_list ap)
     e->code = code;
     e->domain = domain;
     e->level = VRPC_ERR_ERROR;
-    e->message = (char *)(e + 1);
-    vsnprintf(e->message, (size_t)len + 1, fmt, ap);
+    msg = (char *)(e + 1);
+    vsnprintf(msg, (size_t)len + 1, fmt, ap);
+    e->message = msg;
     return e;
 }
 

@@ -213,14 +213,20 @@ VRPC_EXPORT int vrpc_typed_params_new(vrpc_typed_params **out)
     return *out ? 0 : VRPC_E_NOMEM;
 }
 
+/* The builder owns the strings it put in its (const char *) members. */
+static void free_owned(const char *s)
+{
+    vrpc_free((void *)s);
+}
+
 VRPC_EXPORT void vrpc_typed_params_clear(vrpc_typed_params *b)
 {
     if (!b)
         return;
     for (uint32_t i = 0; i < b->n; i++) {
-        vrpc_free(b->items[i].field);
+        free_owned(b->items[i].field);
         if (b->items[i].value.type == VRPC_TYPED_PARAM_STRING)
-            vrpc_free(b->items[i].value.u.s);
+            free_owned(b->items[i].value.u.s);
     }
     b->n = 0;
     b->wire = 0;
@@ -428,21 +434,22 @@ VRPC_EXPORT int vrpc_typed_params_add_string_list(vrpc_typed_params *b, const ch
         vrpc_typed_param *p = &b->items[b->n + done];
         memset(p, 0, sizeof(*p));
         p->value.type = VRPC_TYPED_PARAM_STRING;
+        char *sv = vrpc_malloc(slens[done] + 1);
         p->field = vrpc_strdup(name);
-        p->value.u.s = vrpc_malloc(slens[done] + 1);
-        if (!p->field || !p->value.u.s) {
-            vrpc_free(p->field);
-            vrpc_free(p->value.u.s);
+        p->value.u.s = sv;
+        if (!p->field || !sv) {
+            free_owned(p->field);
+            vrpc_free(sv);
             while (done > 0) {
                 done--;
-                vrpc_free(b->items[b->n + done].field);
-                vrpc_free(b->items[b->n + done].value.u.s);
+                free_owned(b->items[b->n + done].field);
+                free_owned(b->items[b->n + done].value.u.s);
             }
             vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_NONE, "out of memory");
             rc = VRPC_E_NOMEM;
             goto out;
         }
-        memcpy(p->value.u.s, values[done], slens[done] + 1);
+        memcpy(sv, values[done], slens[done] + 1);
     }
     b->n += (uint32_t)n;
     b->wire += wire;

@@ -345,7 +345,7 @@ static bool eq_color(const int32_t *a, const xc_color *b)
 {
     return *a == (int32_t)*b;
 }
-static bool eq_name(char *const *a, char *const *b)
+static bool eq_name(const char *const *a, char *const *b)
 {
     return eq_str(*a, *b);
 }
@@ -361,7 +361,7 @@ static bool eq_opt_int_p(int32_t *const *a, int *const *b)
 {
     return eq_opt_int(*a, *b);
 }
-static bool eq_opt_name_p(char *const *a, xc_name *const *b)
+static bool eq_opt_name_p(const char *const *a, xc_name *const *b)
 {
     return eq_opt_str(*a, *b);
 }

@@ -21,7 +21,7 @@ static vrpc_conn *csec; /* secret driver, unprivileged daemon */
 static const char *uri;
 
 /* Does the set of names `mine` equal the lines virsh printed? */
-static bool same_names(char **mine, size_t n, const char *virsh_lines)
+static bool same_names(const char *const *mine, size_t n, const char *virsh_lines)
 {
     size_t nv;
     char **v = it_lines(virsh_lines, &nv);
@@ -763,13 +763,13 @@ static void test_nodedevs(void)
                "connect_list_all_node_devices")) {
         /* sort our names the same way */
         size_t n = lr->devices.n;
-        char **names = calloc(n + 1, sizeof(char *));
+        const char **names = calloc(n + 1, sizeof(char *));
         for (size_t i = 0; names && i < n; i++)
             names[i] = lr->devices.items[i].name;
         for (size_t i = 0; names && i < n; i++)
             for (size_t j = i + 1; j < n; j++)
                 if (strcmp(names[j], names[i]) < 0) {
-                    char *t = names[i];
+                    const char *t = names[i];
                     names[i] = names[j];
                     names[j] = t;
                 }
@@ -1237,7 +1237,7 @@ static void test_checkpoints(void)
         if (TAP_OK(IT(vrpc_domain_list_all_checkpoints, c, &lca, &lcr) == 0,
                    "domain_list_all_checkpoints")) {
             char *vs = it_virsh_out(uri, "checkpoint-list test --name");
-            char **names = calloc(lcr->checkpoints.n + 1, sizeof(char *));
+            const char **names = calloc(lcr->checkpoints.n + 1, sizeof(char *));
             for (uint32_t i = 0; names && i < lcr->checkpoints.n; i++)
                 names[i] = lcr->checkpoints.items[i].name;
             TAP_OK(names && same_names(names, lcr->checkpoints.n, vs),

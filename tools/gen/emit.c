@@ -139,13 +139,13 @@ static char *decl_c(const decl *d, const char *name)
         return xasprintf("%s %s[%u]", base_ctype(d), name, (unsigned)d->bound);
     case DF_VAR:
         if (d->base == BK_STRING)
-            return xasprintf("char *%s", name);
+            return xasprintf("const char *%s", name);
         if (d->base == BK_OPAQUE)
             return xasprintf("vrpc_bytes %s", name);
         return xasprintf("struct { uint32_t n; %s *items; } %s", base_ctype(d), name);
     case DF_OPT:
         if (d->desc && d->desc->kind == VK_OPT_STRING)
-            return xasprintf("char *%s", name);
+            return xasprintf("const char *%s", name);
         return xasprintf("%s *%s", base_ctype(d), name);
     }
     return xstrdup("");
