@@ -14,76 +14,21 @@
 # covered against a scripted daemon by tests/unit/test-auth-polkit.c.
 # Usage: test-polkit.sh SRCDIR TRANSPORT-CHECK OPEN-FAIL [VIRTRPC]
 set -u
-src=$1
 check=$2
 openfail=$3
 cli=${4:-}
-daemon="$src/scripts/test-daemon.sh"
-virsh=${VRPC_VIRSH:-virsh}
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 polkitd=
 for p in /usr/lib/polkit-1/polkitd /usr/libexec/polkitd /usr/lib/policykit-1/polkitd; do
     [ -x "$p" ] && polkitd=$p && break
 done
-if [ -z "$polkitd" ]; then
-    echo "1..0 # SKIP polkitd is not installed"
-    exit 0
-fi
-for tool in dbus-daemon dbus-send setpriv "$virsh"; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "1..0 # SKIP $tool is not installed"
-        exit 0
-    fi
-done
-if [ "$(id -u)" != 0 ]; then
-    echo "1..0 # SKIP needs root (a system daemon with polkit)"
-    exit 0
-fi
+[ -n "$polkitd" ] || skip_all "polkitd is not installed"
+need dbus-daemon dbus-send setpriv "$virsh"
+need_root "needs root (a system daemon with polkit)"
 
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
-started=
-bus_pid=
-pk_pid=
-cleanup() {
-    for d in $started; do "$daemon" stop "$tmp/$d" >/dev/null 2>&1; done
-    for p in $pk_pid $bus_pid; do
-        kill "$p" 2>/dev/null
-        wait "$p" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-
-all="$tmp/all.tap"
-: >"$all"
-status=0
-emit() {
-    cat "$1"
-    cat "$1" >>"$all"
-}
-ok() {
-    if [ "$1" -eq 0 ]; then echo "ok - $2"; else
-        echo "not ok - $2"
-        status=1
-    fi >"$tmp/line"
-    emit "$tmp/line"
-}
-diag() { sed 's/^/# /' "$@"; }
-tap() {
-    "$@" >"$tmp/part" 2>"$tmp/part.err"
-    rc=$?
-    emit "$tmp/part"
-    if [ $rc -ne 0 ]; then
-        status=1
-        diag "$tmp/part.err"
-    fi
-}
-finish() {
-    echo "1..$(grep -cE '^(not )?ok' "$all")"
-    exit $status
-}
+use_tmp
 
 # ---- a private system bus and polkitd on it ----
 cat >"$tmp/bus.conf" <<EOF
@@ -103,14 +48,12 @@ cat >"$tmp/bus.conf" <<EOF
 EOF
 dbus-daemon --config-file="$tmp/bus.conf" --nofork --nopidfile >"$tmp/bus.log" 2>&1 &
 bus_pid=$!
+at_exit "kill_wait $bus_pid"
 export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$tmp/bus"
-i=0
-while [ ! -S "$tmp/bus" ] && [ $i -lt 100 ]; do
-    sleep 0.05
-    i=$((i + 1))
-done
+wait_until 100 test -S "$tmp/bus"
 "$polkitd" --no-debug >"$tmp/polkitd.log" 2>&1 &
 pk_pid=$!
+at_exit "kill_wait $pk_pid"
 i=0
 until dbus-send --system --print-reply --dest=org.freedesktop.PolicyKit1 \
     /org/freedesktop/PolicyKit1/Authority org.freedesktop.DBus.Peer.Ping >/dev/null 2>&1; do
@@ -124,14 +67,8 @@ until dbus-send --system --print-reply --dest=org.freedesktop.PolicyKit1 \
 done
 
 # ---- libvirtd with polkit on its Unix sockets ----
-if "$daemon" start-one "$tmp/d" 'auth_unix_rw = "polkit"' 'auth_unix_ro = "polkit"' \
-    >"$tmp/start.log" 2>&1; then
-    started=d
-else
-    ok 1 "start a libvirtd with auth_unix_rw = polkit"
-    diag "$tmp/start.log"
-    finish
-fi
+daemon_start_or_finish "start a libvirtd with auth_unix_rw = polkit" d \
+    'auth_unix_rw = "polkit"' 'auth_unix_ro = "polkit"'
 chmod 755 "$tmp/d" "$tmp/d/sys" "$tmp/d/sys/run"
 uri="test+unix:///default?socket=$tmp/d/sys/run/libvirt-sock"
 
@@ -157,8 +94,7 @@ as_nobody() {
         XDG_CACHE_HOME="$home/.cache" "$@"
 }
 if ! as_nobody test -x "$check" || ! as_nobody test -x "$openfail"; then
-    echo "ok - # SKIP nobody cannot run the test programs from the build directory" >"$tmp/line"
-    emit "$tmp/line"
+    skip "nobody cannot run the test programs from the build directory"
     finish
 fi
 as_nobody "$virsh" -c "$uri" list >/dev/null 2>"$tmp/theirs.err"

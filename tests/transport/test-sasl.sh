@@ -12,34 +12,14 @@
 #    one-line report; credentials asked on a terminal (a pty), without echo.
 # Usage: test-sasl.sh SRCDIR TRANSPORT-CHECK OPEN-FAIL [VIRTRPC]
 set -u
-src=$1
 check=$2
 openfail=$3
 cli=${4:-}
-daemon="$src/scripts/test-daemon.sh"
-virsh=${VRPC_VIRSH:-virsh}
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
-for tool in saslpasswd2 certtool python3 "$virsh"; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "1..0 # SKIP $tool is not installed"
-        exit 0
-    fi
-done
-
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
-started=
-proxy_pid=
-cleanup() {
-    if [ -n "$proxy_pid" ]; then
-        kill "$proxy_pid" 2>/dev/null
-        wait "$proxy_pid" 2>/dev/null
-    fi
-    for d in $started; do "$daemon" stop "$tmp/$d" >/dev/null 2>&1; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+need saslpasswd2 certtool python3 "$virsh"
+use_tmp
 
 # Under LeakSanitizer: Cyrus SASL's DIGEST-MD5 plugin fetches its OpenSSL
 # cipher (EVP_CIPHER_fetch) for the security layer and never frees it;
@@ -51,45 +31,6 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$tmp/lsan.supp:
 export XDG_CONFIG_HOME="$tmp/xdg"
 mkdir -p "$XDG_CONFIG_HOME"
 unset LIBVIRT_AUTH_FILE
-
-all="$tmp/all.tap"
-: >"$all"
-status=0
-emit() {
-    cat "$1"
-    cat "$1" >>"$all"
-}
-ok() { # STATUS NAME
-    if [ "$1" -eq 0 ]; then echo "ok - $2"; else
-        echo "not ok - $2"
-        status=1
-    fi >"$tmp/line"
-    emit "$tmp/line"
-}
-skip() {
-    echo "ok - # SKIP $1" >"$tmp/line"
-    emit "$tmp/line"
-}
-diag() { sed 's/^/# /' "$@"; }
-# A helper that prints TAP lines without a plan.
-tap() {
-    "$@" >"$tmp/part" 2>"$tmp/part.err"
-    rc=$?
-    emit "$tmp/part"
-    if [ $rc -ne 0 ]; then
-        status=1
-        diag "$tmp/part.err"
-    fi
-}
-finish() {
-    echo "1..$(grep -cE '^(not )?ok' "$all")"
-    exit $status
-}
-
-free_port() {
-    python3 -c 'import socket
-s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # A python3 with libvirt's module, for the error comparisons.
 pylv=
@@ -133,47 +74,37 @@ sed 's/^password=.*/password=wrong/' "$tmp/auth.conf" >"$tmp/bad.conf"
 # ---- certificates for TLS ----
 pki="$tmp/pki"
 mkdir -p "$pki"
-certtool --generate-privkey --outfile "$pki/ca-key.pem" >/dev/null 2>&1
-printf 'cn = virtrpc SASL test CA\nca\ncert_signing_key\nexpiration_days = 30\n' >"$pki/ca.info"
-certtool --generate-self-signed --load-privkey "$pki/ca-key.pem" --template "$pki/ca.info" \
-    --outfile "$pki/cacert.pem" >/dev/null 2>&1
-for who in server client; do
-    certtool --generate-privkey --outfile "$pki/$who-key.pem" >/dev/null 2>&1
-done
-printf '%s\n' 'organization = virtrpc test' 'cn = localhost' 'dns_name = localhost' \
-    'ip_address = 127.0.0.1' tls_www_server encryption_key signing_key 'expiration_days = 30' \
-    >"$pki/server.info"
-printf '%s\n' 'organization = virtrpc test' 'cn = virtrpc SASL test client' tls_www_client \
-    encryption_key signing_key 'expiration_days = 30' >"$pki/client.info"
-for who in server client; do
-    certtool --generate-certificate --load-privkey "$pki/$who-key.pem" \
-        --load-ca-certificate "$pki/cacert.pem" --load-ca-privkey "$pki/ca-key.pem" \
-        --template "$pki/$who.info" --outfile "$pki/$who-cert.pem" >/dev/null 2>&1
-done
+pki_ca ca "virtrpc SASL test CA"
+pki_key server
+pki_key client
+pki_cert server server ca 'cn = localhost' 'dns_name = localhost' 'ip_address = 127.0.0.1' \
+    tls_www_server encryption_key signing_key 'expiration_days = 30'
+pki_cert client client ca 'cn = virtrpc SASL test client' tls_www_client encryption_key \
+    signing_key 'expiration_days = 30'
+cp "$pki/ca-cert.pem" "$pki/cacert.pem"
 cp "$pki/client-cert.pem" "$pki/clientcert.pem"
 cp "$pki/client-key.pem" "$pki/clientkey.pem"
 have_tls=1
 for f in cacert server-cert clientcert; do [ -s "$pki/$f.pem" ] || have_tls=0; done
 
 # ---- the daemon: SASL on TCP and on TLS ----
-ptcp= ptls=
-for try in 1 2 3; do
+ptcp="" ptls="" started=""
+for _ in 1 2 3; do
     ptcp=$(free_port)
     ptls=$(free_port)
-    if SASL_CONF_PATH="$sasl" "$daemon" start-one "$tmp/d" -l 'listen_addr = "127.0.0.1"' \
+    if SASL_CONF_PATH="$sasl" daemon_start d -l 'listen_addr = "127.0.0.1"' \
         'listen_tcp = 1' "tcp_port = \"$ptcp\"" 'auth_tcp = "sasl"' \
         "listen_tls = $have_tls" "tls_port = \"$ptls\"" 'auth_tls = "sasl"' \
         "key_file = \"$pki/server-key.pem\"" "cert_file = \"$pki/server-cert.pem\"" \
-        "ca_file = \"$pki/cacert.pem\"" >"$tmp/start.log" 2>&1; then
+        "ca_file = \"$pki/cacert.pem\""; then
         started=d
         break
     fi
-    "$daemon" stop "$tmp/d" >/dev/null 2>&1
     rm -rf "${tmp:?}/d"
 done
 if [ -z "$started" ]; then
     ok 1 "start a libvirtd with SASL on TCP and TLS"
-    diag "$tmp/start.log"
+    diag "$tmp/d.start"
     finish
 fi
 
@@ -185,23 +116,6 @@ VRPC_CHECK_PREFIX="tcp+sasl authfile=: " tap "$check" "$tcp?authfile=$tmp/auth.c
 LIBVIRT_AUTH_FILE="$tmp/auth.conf" VRPC_CHECK_PREFIX="tcp+sasl \$LIBVIRT_AUTH_FILE: " \
     tap "$check" "$tcp"
 
-same_list() { # URI
-    if [ -z "$cli" ]; then
-        skip "virtrpc list vs virsh list: the tool is not built"
-        return
-    fi
-    "$cli" -c "$1" list >"$tmp/ours" 2>"$tmp/ours.err"
-    a=$?
-    "$virsh" -c "$1" list >"$tmp/theirs" 2>"$tmp/theirs.err"
-    b=$?
-    [ $a -eq 0 ] && [ $b -eq 0 ] && cmp -s "$tmp/ours" "$tmp/theirs"
-    r=$?
-    ok $r "virtrpc -c '$1' list prints what virsh prints (exit $a/$b)"
-    if [ $r -ne 0 ]; then
-        sed 's/^/# virtrpc: /' "$tmp/ours" "$tmp/ours.err"
-        sed 's/^/# virsh: /' "$tmp/theirs" "$tmp/theirs.err"
-    fi
-}
 same_list "$tcp?authfile=$tmp/auth.conf"
 
 # The wire: a proxy records both directions. The SASL exchange is in clear
@@ -230,11 +144,8 @@ while True:
     threading.Thread(target=pump, args=(s, c, down), daemon=True).start()
 EOF
 proxy_pid=$!
-i=0
-while ! grep -q ready "$tmp/proxy.log" 2>/dev/null && [ $i -lt 100 ]; do
-    sleep 0.05
-    i=$((i + 1))
-done
+at_exit 'kill_wait $proxy_pid' # at exit: the proxy then running, if any
+wait_until 100 grep -q ready "$tmp/proxy.log"
 if [ -n "$cli" ]; then
     "$cli" -c "test+tcp://127.0.0.1:$pport/default?authfile=$tmp/auth.conf" dumpxml test \
         >"$tmp/proxied.xml" 2>"$tmp/proxied.err"
@@ -248,8 +159,7 @@ if [ -n "$cli" ]; then
 else
     skip "the wire check needs the tool"
 fi
-kill "$proxy_pid" 2>/dev/null
-wait "$proxy_pid" 2>/dev/null
+kill_wait "$proxy_pid"
 proxy_pid=
 
 # ---- refusals: SCRAM on plain TCP, a wrong password ----

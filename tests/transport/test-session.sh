@@ -16,26 +16,21 @@
 # is compared with virtrpc.
 # Usage: test-session.sh SRCDIR TRANSPORT-CHECK OPEN-FAIL [VIRTRPC]
 set -u
-src=$1
 check=$2
 openfail=$3
 cli=${4:-}
-virsh=${VRPC_VIRSH:-virsh}
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 libvirtd=$(command -v libvirtd || true)
-if [ -z "$libvirtd" ]; then
-    echo "1..0 # SKIP libvirtd is not installed"
-    exit 0
-fi
+[ -n "$libvirtd" ] || skip_all "libvirtd is not installed"
 if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null 2>&1; then
-    echo "1..0 # SKIP needs root and setpriv to run as another user"
-    exit 0
+    skip_all "needs root and setpriv to run as another user"
 fi
 user=nobody
 group=$(id -gn nobody 2>/dev/null || echo nogroup)
 
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
+use_tmp
 home="$tmp/home"
 run="$home/run"
 rundir="$run/libvirt"
@@ -48,53 +43,13 @@ our_daemons() {
         if tr '\0' ' ' <"/proc/$p/environ" 2>/dev/null | grep -qF -- "$run"; then echo "$p"; fi
     done
 }
+no_daemons() { [ -z "$(our_daemons)" ]; }
 kill_daemons() {
     for p in $(our_daemons | sort -u); do kill "$p" 2>/dev/null; done
-    i=0
-    while [ -n "$(our_daemons)" ] && [ $i -lt 100 ]; do
-        sleep 0.05
-        i=$((i + 1))
-    done
+    wait_until 100 no_daemons
     for p in $(our_daemons | sort -u); do kill -9 "$p" 2>/dev/null; done
 }
-cleanup() {
-    kill_daemons
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-
-all="$tmp/all.tap"
-: >"$all"
-status=0
-emit() {
-    cat "$1"
-    cat "$1" >>"$all"
-}
-ok() { # STATUS NAME
-    if [ "$1" -eq 0 ]; then echo "ok - $2"; else
-        echo "not ok - $2"
-        status=1
-    fi >"$tmp/line"
-    emit "$tmp/line"
-}
-skip() {
-    echo "ok - # SKIP $1" >"$tmp/line"
-    emit "$tmp/line"
-}
-tap() {
-    "$@" >"$tmp/part" 2>"$tmp/part.err"
-    rc=$?
-    emit "$tmp/part"
-    if [ $rc -ne 0 ]; then
-        status=1
-        sed 's/^/# /' "$tmp/part.err"
-    fi
-}
-finish() {
-    echo "1..$(grep -cE '^(not )?ok' "$all")"
-    exit $status
-}
+at_exit kill_daemons
 
 mkdir -p "$tmp/bin" "$tmp/drivers" "$tmp/nobin" "$tmp/deaf" "$home"
 cat >"$tmp/bin/libvirtd" <<EOF
@@ -175,18 +130,14 @@ if [ -n "$cli" ]; then
         cmp -s "$tmp/ours2" "$tmp/theirs"
     r=$?
     ok $r "virtrpc list (test:///default, test+unix:///default) prints what virsh -c test+unix:///default list prints"
-    [ $r -eq 0 ] || sed 's/^/# /' "$tmp/ours" "$tmp/err" "$tmp/theirs" "$tmp/theirs.err"
+    [ $r -eq 0 ] || diag "$tmp/ours" "$tmp/err" "$tmp/theirs" "$tmp/theirs.err"
 fi
 [ "$(cat "$pidfile" 2>/dev/null)" = "$pid" ] && [ "$(our_daemons | sort -u | wc -l)" -eq 1 ]
 ok $? "the same daemon served every later connection (pid $pid)"
 
 # ---- a stale socket: the daemon died, the socket file stayed (ECONNREFUSED) ----
 kill -9 "$pid" 2>/dev/null
-i=0
-while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
-    sleep 0.05
-    i=$((i + 1))
-done
+wait_until 100 t_gone "$pid"
 [ -S "$rundir/libvirt-sock" ]
 ok $? "after kill -9 the socket file is still there"
 VRPC_CHECK_NO_VIRSH=1 VRPC_CHECK_PREFIX="stale socket: " tap asuser "$tmp/bin" "$check" \

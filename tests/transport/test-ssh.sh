@@ -25,93 +25,21 @@
 # refused with ssh's own words in the error; no process left behind.
 # Usage: test-ssh.sh SRCDIR TRANSPORT-CHECK OPEN-FAIL [VIRTRPC]
 set -u
-src=$1
 check=$2
 openfail=$3
 cli=${4:-}
-daemon="$src/scripts/test-daemon.sh"
-virsh=${VRPC_VIRSH:-virsh}
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
-for tool in ssh ssh-keygen python3 nc "$virsh"; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "1..0 # SKIP $tool is not installed"
-        exit 0
-    fi
-done
+need ssh ssh-keygen python3 nc "$virsh"
 sshd=$(command -v sshd || echo /usr/sbin/sshd)
-if [ ! -x "$sshd" ]; then
-    echo "1..0 # SKIP sshd is not installed (openssh-server)"
-    exit 0
-fi
-if [ "$(id -u)" != 0 ]; then
-    echo "1..0 # SKIP the private sshd and daemon need root"
-    exit 0
-fi
+[ -x "$sshd" ] || skip_all "sshd is not installed (openssh-server)"
+need_root "the private sshd and daemon need root"
 
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
-made_privsep=
-sshd_pid=
-cleanup() {
-    if [ -n "$sshd_pid" ]; then
-        kill "$sshd_pid" 2>/dev/null
-        i=0
-        while kill -0 "$sshd_pid" 2>/dev/null && [ $i -lt 100 ]; do
-            sleep 0.05
-            i=$((i + 1))
-        done
-        kill -9 "$sshd_pid" 2>/dev/null
-    fi
-    "$daemon" stop "$tmp/d" >/dev/null 2>&1
-    [ -n "$made_privsep" ] && rmdir /run/sshd 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-
-all="$tmp/all.tap"
-: >"$all"
-status=0
-emit() {
-    cat "$1"
-    cat "$1" >>"$all"
-}
-ok() { # STATUS NAME
-    if [ "$1" -eq 0 ]; then echo "ok - $2"; else
-        echo "not ok - $2"
-        status=1
-    fi >"$tmp/line"
-    emit "$tmp/line"
-}
-skip() {
-    echo "ok - # SKIP $1" >"$tmp/line"
-    emit "$tmp/line"
-}
-tap() {
-    "$@" >"$tmp/part" 2>"$tmp/part.err"
-    rc=$?
-    emit "$tmp/part"
-    if [ $rc -ne 0 ]; then
-        status=1
-        sed 's/^/# /' "$tmp/part.err"
-    fi
-}
-finish() {
-    echo "1..$(grep -cE '^(not )?ok' "$all")"
-    exit $status
-}
-
-free_port() {
-    python3 -c 'import socket
-s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+use_tmp
 
 # ---- the daemon ----
-if ! "$daemon" start-one "$tmp/d" >"$tmp/d.start" 2>&1; then
-    ok 1 "start a private libvirtd"
-    sed 's/^/# /' "$tmp/d.start"
-    finish
-fi
+daemon_start_or_finish "start a private libvirtd" d
 sock="$tmp/d/sys/run/libvirt-sock"
 
 # ---- keys, the sshd ----
@@ -137,10 +65,14 @@ exec "\${SHELL:-/bin/sh}" -c "\$SSH_ORIGINAL_COMMAND"
 EOF
 chmod 755 "$tmp/force.sh"
 
-[ -d /run/sshd ] || { mkdir -p /run/sshd && chmod 755 /run/sshd && made_privsep=1; }
+if [ ! -d /run/sshd ]; then
+    mkdir -p /run/sshd && chmod 755 /run/sshd && at_exit "rmdir /run/sshd 2>/dev/null"
+fi
 
+sshd_up() { ! kill -0 "$sshd_pid" 2>/dev/null || grep -q 'Server listening' "$tmp/sshd.log"; }
 port=
-for attempt in 1 2 3 4 5; do
+sshd_pid=
+for _ in 1 2 3 4 5; do
     port=$(free_port)
     cat >"$tmp/sshd_config" <<EOF
 Port $port
@@ -158,20 +90,18 @@ EOF
     : >"$tmp/sshd.log"
     "$sshd" -D -f "$tmp/sshd_config" -E "$tmp/sshd.log" &
     sshd_pid=$!
-    i=0
-    while [ $i -lt 100 ] && kill -0 "$sshd_pid" 2>/dev/null &&
-        ! grep -q 'Server listening' "$tmp/sshd.log"; do
-        sleep 0.05
-        i=$((i + 1))
-    done
-    if grep -q 'Server listening' "$tmp/sshd.log"; then break; fi
+    wait_until 100 sshd_up
+    if grep -q 'Server listening' "$tmp/sshd.log"; then
+        at_exit "kill_wait $sshd_pid"
+        break
+    fi
     kill "$sshd_pid" 2>/dev/null
     wait "$sshd_pid" 2>/dev/null
     sshd_pid=
 done
 if [ -z "$sshd_pid" ]; then
     ok 1 "start a private sshd on 127.0.0.1"
-    sed 's/^/# /' "$tmp/sshd.log"
+    diag "$tmp/sshd.log"
     finish
 fi
 ok 0 "a private sshd listens on 127.0.0.1:$port"
@@ -195,20 +125,23 @@ base="test+ssh://root@127.0.0.1:$port/default"
 opts="keyfile=$tmp/id&command=$tmp/sshw&no_tty=1"
 
 # Everything the server side has seen finished: no sshd session, no ssh client left.
-no_leftovers() { # NAME
-    i=0
-    while [ $i -lt 100 ]; do
-        n=$(pgrep -P "$sshd_pid" | wc -l)
-        c=$(pgrep -f -- "-i $tmp/" | wc -l)
-        [ "$n" -eq 0 ] && [ "$c" -eq 0 ] && break
-        sleep 0.05
-        i=$((i + 1))
-    done
+none_left() {
+    n=$(pgrep -P "$sshd_pid" | wc -l)
+    c=$(pgrep -f -- "-i $tmp/" | wc -l)
     [ "$n" -eq 0 ] && [ "$c" -eq 0 ]
+}
+no_leftovers() { # NAME
+    wait_until 100 none_left
     ok $? "$1: no ssh client and no sshd session left ($c, $n)"
 }
 
 # virtrpc list next to virsh list, and the same ssh argv and remote command (URI [virtrpc flags]).
+keep_ours() {
+    mv "$tmp/argv" "$tmp/argv.ours"
+    mv "$tmp/commands" "$tmp/commands.ours"
+    : >"$tmp/argv"
+    : >"$tmp/commands"
+}
 same_as_virsh() { # NAME URI [-r]
     name=$1 uri=$2
     shift 2
@@ -218,21 +151,7 @@ same_as_virsh() { # NAME URI [-r]
     fi
     : >"$tmp/argv"
     : >"$tmp/commands"
-    "$cli" "$@" -c "$uri" list >"$tmp/ours" 2>"$tmp/ours.err"
-    a=$?
-    mv "$tmp/argv" "$tmp/argv.ours"
-    mv "$tmp/commands" "$tmp/commands.ours"
-    : >"$tmp/argv"
-    : >"$tmp/commands"
-    "$virsh" "$@" -c "$uri" list >"$tmp/theirs" 2>"$tmp/theirs.err"
-    b=$?
-    [ $a -eq 0 ] && [ $b -eq 0 ] && cmp -s "$tmp/ours" "$tmp/theirs"
-    r=$?
-    ok $r "$name: virtrpc ${*:+$* }list prints what virsh prints (exit $a/$b)"
-    if [ $r -ne 0 ]; then
-        sed 's/^/# virtrpc: /' "$tmp/ours" "$tmp/ours.err"
-        sed 's/^/# virsh: /' "$tmp/theirs" "$tmp/theirs.err"
-    fi
+    after_ours=keep_ours same_list "$@" "$uri" "$uri" "$name: virtrpc ${*:+$* }list prints what virsh prints"
     cmp -s "$tmp/argv.ours" "$tmp/argv" && [ -s "$tmp/argv" ]
     r=$?
     ok $r "$name: the same ssh command line as virsh"
@@ -282,15 +201,7 @@ ok $? "no_verify=1: ssh gets -o StrictHostKeyChecking=no"
 
 # ---- refusals: ssh's words in the error ----
 refused() { # NAME URI TEXT
-    VRPC_CHECK_PREFIX="$1: " tap "$openfail" 2 "$2" "$3" "connect: "
-    if [ -n "$cli" ]; then
-        "$cli" -c "$2" list >"$tmp/ours" 2>"$tmp/ours.err"
-        a=$?
-        [ $a -ne 0 ] && [ "$(wc -l <"$tmp/ours.err")" -eq 1 ] && grep -qF -- "$3" "$tmp/ours.err"
-        ok $? "$1: virtrpc list fails with one line: $(cat "$tmp/ours.err")"
-    fi
-    if "$virsh" -c "$2" list >/dev/null 2>"$tmp/theirs.err"; then r=1; else r=0; fi
-    ok $r "$1: virsh refuses it too: $(grep -v '^$' "$tmp/theirs.err" | tail -n 1)"
+    refused_by_all "$1" 2 "$2" "$3" "connect: "
 }
 refused "wrong key" "$base?keyfile=$tmp/wrong&command=$tmp/sshw&no_tty=1&socket=$sock" \
     "Permission denied (publickey)"

@@ -3,13 +3,10 @@
 # The common transport checks over a Unix socket (the baseline for the others).
 # Usage: test-unix.sh SRCDIR TRANSPORT-CHECK
 set -u
-src=$1
 check=$2
-tmp=$(mktemp -d)
-trap '"$src/scripts/test-daemon.sh" stop "$tmp"; rm -rf "$tmp"' EXIT HUP INT TERM
-"$src/scripts/test-daemon.sh" start-one "$tmp" >/dev/null
-"$check" "test+unix:///default?socket=$tmp/sys/run/libvirt-sock" >"$tmp/out"
-rc=$?
-cat "$tmp/out"
-echo "1..$(grep -cE '^(not )?ok' "$tmp/out")"
-exit $rc
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+use_tmp
+daemon_start_or_finish "start a private libvirtd" d
+tap "$check" "test+unix:///default?socket=$tmp/d/sys/run/libvirt-sock"
+finish
