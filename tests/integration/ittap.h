@@ -15,7 +15,7 @@ __attribute__((format(printf, 3, 4), unused)) static int tap_ok_todo(int cond, c
                                                                      const char *fmt, ...)
 {
     va_list ap;
-    printf("%sok %d - ", cond ? "" : "not ", ++tap_n);
+    tap_start_line(cond);
     va_start(ap, fmt);
     vprintf(fmt, ap);
     va_end(ap);

@@ -5,7 +5,6 @@
  * and no child process may be left behind. Prints TAP lines without a plan
  * (VRPC_CHECK_PREFIX is put before each name) and exits 1 on a failure.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,63 +12,10 @@
 
 #include <virtrpc/virtrpc.h>
 
-static int failed;
-
-static void check(int cond, const char *prefix, const char *what, const char *detail)
-{
-    if (!cond)
-        failed++;
-    printf("%sok - %s%s%s%s\n", cond ? "" : "not ", prefix, what, detail ? ": " : "",
-           detail ? detail : "");
-    fflush(stdout);
-}
-
-static int count_fds(void)
-{
-    int n = 0;
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *e;
-    if (!d)
-        return -1;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - 1;
-}
-
-static int count_children(void)
-{
-    int n = 0;
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    if (!d)
-        return -1;
-    while ((e = readdir(d))) {
-        char path[300], buf[512];
-        FILE *f;
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-        f = fopen(path, "r");
-        if (!f)
-            continue;
-        if (fgets(buf, sizeof(buf), f)) {
-            const char *p = strrchr(buf, ')');
-            int ppid = 0;
-            char st;
-            if (p && sscanf(p + 1, " %c %d", &st, &ppid) == 2 && ppid == (int)getpid())
-                n++;
-        }
-        fclose(f);
-    }
-    closedir(d);
-    return n;
-}
+#include "../testlib.h"
 
 int main(int argc, char **argv)
 {
-    const char *prefix = getenv("VRPC_CHECK_PREFIX") ? getenv("VRPC_CHECK_PREFIX") : "";
     int n, i, k, fds0, fds1, kids0, kids1, opened = 0, mismatched = 0;
     char *first = NULL, detail[4096];
 
@@ -77,8 +23,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: open-fail N URI [TEXT...]\n");
         return 2;
     }
-    fds0 = count_fds();
-    kids0 = count_children();
+    tap_plain = 1;
+    if (getenv("VRPC_CHECK_PREFIX"))
+        tap_prefix = getenv("VRPC_CHECK_PREFIX");
+    fds0 = tl_count_fds();
+    kids0 = tl_count_children();
     for (i = 0; i < n; i++) {
         vrpc_conn *c = NULL;
         vrpc_error *err = NULL;
@@ -96,22 +45,22 @@ int main(int argc, char **argv)
         }
         vrpc_free(err);
     }
-    fds1 = count_fds();
-    kids1 = count_children();
+    fds1 = tl_count_fds();
+    kids1 = tl_count_children();
 
     snprintf(detail, sizeof(detail), "%s", first ? first : "(opened)");
-    check(opened == 0, prefix, "refused", detail);
+    tap_ok(opened == 0, "refused: %s", detail);
     if (argc > 3) {
         size_t off = 0;
         for (k = 3; k < argc && off < sizeof(detail); k++)
             off += (size_t)snprintf(detail + off, sizeof(detail) - off, "%s'%s'", k > 3 ? ", " : "",
                                     argv[k]);
-        check(opened == 0 && mismatched == 0, prefix, "the reason says", detail);
+        tap_ok(opened == 0 && mismatched == 0, "the reason says: %s", detail);
     }
     snprintf(detail, sizeof(detail), "%d opens: %d fds before, %d after", n, fds0, fds1);
-    check(fds0 == fds1, prefix, "no fd left behind", detail);
+    tap_ok(fds0 == fds1, "no fd left behind: %s", detail);
     snprintf(detail, sizeof(detail), "%d before, %d after", kids0, kids1);
-    check(kids0 == kids1, prefix, "no child process left behind", detail);
+    tap_ok(kids0 == kids1, "no child process left behind: %s", detail);
     free(first);
-    return failed ? 1 : 0;
+    return tap_failed ? 1 : 0;
 }

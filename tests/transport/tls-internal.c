@@ -12,7 +12,6 @@
  *                                 several sizes in flight together (replies
  *                                 buffered inside TLS records, partial writes)
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -33,47 +32,7 @@
 #include "conn-internal.h"
 #include "tcp.h"
 #include "tls.h"
-
-static int failed;
-
-__attribute__((format(printf, 2, 3))) static int check(int cond, const char *fmt, ...)
-{
-    va_list ap;
-    if (!cond)
-        failed++;
-    printf("%sok - ", cond ? "" : "not ");
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    fflush(stdout);
-    return cond;
-}
-
-__attribute__((format(printf, 1, 2))) static void skip(const char *fmt, ...)
-{
-    va_list ap;
-    printf("ok - # SKIP ");
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    fflush(stdout);
-}
-
-static int count_fds(void)
-{
-    int n = 0;
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *e;
-    if (!d)
-        return -1;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - 1;
-}
+#include "../testlib.h"
 
 static int streq(const char *a, const char *b)
 {
@@ -103,7 +62,7 @@ static int test_files(void)
     vrpc_tls_files f;
 
     if (!mkdtemp(home)) {
-        check(0, "mkdtemp: %s", strerror(errno));
+        tap_ok(0, "mkdtemp: %s", strerror(errno));
         return 1;
     }
     snprintf(pki, sizeof(pki), "%s/.pki", home);
@@ -113,19 +72,19 @@ static int test_files(void)
 
     /* pkipath: that directory, whether the files exist or not. */
     vrpc_tls_locate_files("/nonexistent/dir", true, home, &f);
-    check(streq(f.cacert, "/nonexistent/dir/cacert.pem") &&
-              streq(f.cacrl, "/nonexistent/dir/cacrl.pem") &&
-              streq(f.cert, "/nonexistent/dir/clientcert.pem") &&
-              streq(f.key, "/nonexistent/dir/clientkey.pem"),
-          "pkipath=DIR: DIR/{cacert,cacrl,clientcert,clientkey}.pem even if missing");
+    tap_ok(streq(f.cacert, "/nonexistent/dir/cacert.pem") &&
+               streq(f.cacrl, "/nonexistent/dir/cacrl.pem") &&
+               streq(f.cert, "/nonexistent/dir/clientcert.pem") &&
+               streq(f.key, "/nonexistent/dir/clientkey.pem"),
+           "pkipath=DIR: DIR/{cacert,cacrl,clientcert,clientkey}.pem even if missing");
     vrpc_tls_files_clear(&f);
 
     /* Non-root, empty ~/.pki/libvirt: the system files. */
     vrpc_tls_locate_files(NULL, true, home, &f);
-    check(streq(f.cacert, VRPC_TLS_SYSTEM_CACERT) && streq(f.cacrl, VRPC_TLS_SYSTEM_CACRL) &&
-              streq(f.cert, VRPC_TLS_SYSTEM_CLIENTCERT) && streq(f.key, VRPC_TLS_SYSTEM_CLIENTKEY),
-          "non-root without ~/.pki/libvirt files: /etc/pki/CA/cacert.pem, "
-          "/etc/pki/libvirt/clientcert.pem, /etc/pki/libvirt/private/clientkey.pem");
+    tap_ok(streq(f.cacert, VRPC_TLS_SYSTEM_CACERT) && streq(f.cacrl, VRPC_TLS_SYSTEM_CACRL) &&
+               streq(f.cert, VRPC_TLS_SYSTEM_CLIENTCERT) && streq(f.key, VRPC_TLS_SYSTEM_CLIENTKEY),
+           "non-root without ~/.pki/libvirt files: /etc/pki/CA/cacert.pem, "
+           "/etc/pki/libvirt/clientcert.pem, /etc/pki/libvirt/private/clientkey.pem");
     vrpc_tls_files_clear(&f);
 
     /* Per-file fallback: the CA from home, the pair from the system. */
@@ -133,10 +92,10 @@ static int test_files(void)
     touch(pki, "clientcert.pem");
     vrpc_tls_locate_files(NULL, true, home, &f);
     snprintf(p, sizeof(p), "%s/cacert.pem", pki);
-    check(streq(f.cacert, p) && streq(f.cacrl, VRPC_TLS_SYSTEM_CACRL) &&
-              streq(f.cert, VRPC_TLS_SYSTEM_CLIENTCERT) && streq(f.key, VRPC_TLS_SYSTEM_CLIENTKEY),
-          "per-file fallback: ~/.pki/libvirt/cacert.pem, and the system pair when "
-          "clientkey.pem is missing");
+    tap_ok(streq(f.cacert, p) && streq(f.cacrl, VRPC_TLS_SYSTEM_CACRL) &&
+               streq(f.cert, VRPC_TLS_SYSTEM_CLIENTCERT) && streq(f.key, VRPC_TLS_SYSTEM_CLIENTKEY),
+           "per-file fallback: ~/.pki/libvirt/cacert.pem, and the system pair when "
+           "clientkey.pem is missing");
     vrpc_tls_files_clear(&f);
 
     /* Certificate and key together: both from home. */
@@ -144,17 +103,17 @@ static int test_files(void)
     rm(pki, "cacert.pem");
     vrpc_tls_locate_files(NULL, true, home, &f);
     snprintf(p, sizeof(p), "%s/clientcert.pem", pki);
-    check(streq(f.cacert, VRPC_TLS_SYSTEM_CACERT) && streq(f.cert, p) &&
-              strstr(f.key, "/.pki/libvirt/clientkey.pem"),
-          "certificate and key as a pair from ~/.pki/libvirt, the CA from the system");
+    tap_ok(streq(f.cacert, VRPC_TLS_SYSTEM_CACERT) && streq(f.cert, p) &&
+               strstr(f.key, "/.pki/libvirt/clientkey.pem"),
+           "certificate and key as a pair from ~/.pki/libvirt, the CA from the system");
     vrpc_tls_files_clear(&f);
 
     /* Root: only the system files. */
     touch(pki, "cacert.pem");
     vrpc_tls_locate_files(NULL, false, home, &f);
-    check(streq(f.cacert, VRPC_TLS_SYSTEM_CACERT) && streq(f.cert, VRPC_TLS_SYSTEM_CLIENTCERT) &&
-              streq(f.key, VRPC_TLS_SYSTEM_CLIENTKEY),
-          "root: the system files even when ~/.pki/libvirt has some");
+    tap_ok(streq(f.cacert, VRPC_TLS_SYSTEM_CACERT) && streq(f.cert, VRPC_TLS_SYSTEM_CLIENTCERT) &&
+               streq(f.key, VRPC_TLS_SYSTEM_CLIENTKEY),
+           "root: the system files even when ~/.pki/libvirt has some");
     vrpc_tls_files_clear(&f);
 
     rm(pki, "cacert.pem");
@@ -165,13 +124,6 @@ static int test_files(void)
     rmdir(pki);
     rmdir(home);
     return 0;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* A listener on 127.0.0.1 that never accepts; returns its fd, port in *port. */
@@ -198,7 +150,7 @@ static int test_timeouts(const char *pkidir)
     vrpc_transport *tr = NULL;
     vrpc_error *err = NULL;
     vrpc_tls_params p;
-    int lfd, port = 0, fills[4], i, rc, fds0 = count_fds();
+    int lfd, port = 0, fills[4], i, rc, fds0 = tl_count_fds();
     int64_t t0, dt;
 
     /* Connect deadline: a listener whose accept queue is full drops SYNs. */
@@ -214,17 +166,18 @@ static int test_timeouts(const char *pkidir)
             (void)connect(fills[i], (struct sockaddr *)&sa, sizeof(sa));
     }
     usleep(100000);
-    t0 = now_ms();
+    t0 = tl_now_ms();
     rc = vrpc_transport_tcp_connect("127.0.0.1", port, 300, &tr, &err);
-    dt = now_ms() - t0;
+    dt = tl_now_ms() - t0;
     if (rc == 0) {
-        skip("connect deadline: this network stack completes connections beyond a full backlog");
+        tap_skip(
+            "connect deadline: this network stack completes connections beyond a full backlog");
         tr->ops->close(tr);
     } else {
-        check(rc == VRPC_E_TIMEOUT && err && strstr(err->message, "timed out after 300 ms") &&
-                  dt >= 250 && dt < 5000,
-              "connect deadline: VRPC_E_TIMEOUT after %lld ms: %s", (long long)dt,
-              err ? err->message : "(no error)");
+        tap_ok(rc == VRPC_E_TIMEOUT && err && strstr(err->message, "timed out after 300 ms") &&
+                   dt >= 250 && dt < 5000,
+               "connect deadline: VRPC_E_TIMEOUT after %lld ms: %s", (long long)dt,
+               err ? err->message : "(no error)");
     }
     vrpc_free(err);
     err = NULL;
@@ -244,13 +197,13 @@ static int test_timeouts(const char *pkidir)
     p.sanity = true;
     p.connect_timeout_ms = -1;
     p.handshake_timeout_ms = 300;
-    t0 = now_ms();
+    t0 = tl_now_ms();
     rc = vrpc_transport_tls_connect(&p, &tr, &err);
-    dt = now_ms() - t0;
-    check(rc == VRPC_E_TIMEOUT && err && strncmp(err->message, "handshake: ", 11) == 0 &&
-              streq(err->str1, "handshake") && dt >= 250 && dt < 5000,
-          "handshake deadline: VRPC_E_TIMEOUT after %lld ms: %s", (long long)dt,
-          err ? err->message : "(no error)");
+    dt = tl_now_ms() - t0;
+    tap_ok(rc == VRPC_E_TIMEOUT && err && strncmp(err->message, "handshake: ", 11) == 0 &&
+               streq(err->str1, "handshake") && dt >= 250 && dt < 5000,
+           "handshake deadline: VRPC_E_TIMEOUT after %lld ms: %s", (long long)dt,
+           err ? err->message : "(no error)");
     vrpc_free(err);
     err = NULL;
     if (rc == 0)
@@ -274,9 +227,9 @@ static int test_timeouts(const char *pkidir)
         p.port = port;
         p.handshake_timeout_ms = 5000;
         rc = vrpc_transport_tls_connect(&p, &tr, &err);
-        check(rc == VRPC_E_CONNECT && err && strncmp(err->message, "handshake: ", 11) == 0,
-              "a peer that does not speak TLS fails the handshake: %s",
-              err ? err->message : "(no error)");
+        tap_ok(rc == VRPC_E_CONNECT && err && strncmp(err->message, "handshake: ", 11) == 0,
+               "a peer that does not speak TLS fails the handshake: %s",
+               err ? err->message : "(no error)");
         vrpc_free(err);
         err = NULL;
         if (rc == 0)
@@ -289,8 +242,9 @@ static int test_timeouts(const char *pkidir)
     }
     close(lfd);
 
-    check(count_fds() == fds0, "no fd left behind by the failed connections (%d before, %d after)",
-          fds0, count_fds());
+    tap_ok(tl_count_fds() == fds0,
+           "no fd left behind by the failed connections (%d before, %d after)", fds0,
+           tl_count_fds());
     return 0;
 }
 
@@ -300,18 +254,18 @@ static int test_ssf(const char *uri, int min)
     vrpc_error *err = NULL;
     int rc = vrpc_conn_open(&c, uri, 0, &err), ssf;
 
-    if (!check(rc == 0, "open %s", uri)) {
+    if (!tap_ok(rc == 0, "open %s", uri)) {
         printf("# %s\n", err && err->message ? err->message : "(no message)");
         vrpc_free(err);
         return 1;
     }
     ssf = vrpc_transport_tls_ssf(c->tr);
     if (min < 0)
-        check(ssf == -1 && !vrpc_transport_is_tls(c->tr) && vrpc_transport_is_tcp(c->tr),
-              "a TCP transport is not TLS (ssf %d)", ssf);
+        tap_ok(ssf == -1 && !vrpc_transport_is_tls(c->tr) && vrpc_transport_is_tcp(c->tr),
+               "a TCP transport is not TLS (ssf %d)", ssf);
     else
-        check(ssf >= min && vrpc_transport_is_tls(c->tr),
-              "the TLS channel's strength for SASL is %d bits (at least %d)", ssf, min);
+        tap_ok(ssf >= min && vrpc_transport_is_tls(c->tr),
+               "the TLS channel's strength for SASL is %d bits (at least %d)", ssf, min);
     vrpc_conn_close(c);
     return 0;
 }
@@ -381,7 +335,7 @@ static int test_threads(const char *uri)
     worker w[THREADS];
     int i, errors = 0, mismatches = 0;
 
-    if (!check(vrpc_conn_open(&c, uri, 0, &err) == 0, "threads: open %s", uri)) {
+    if (!tap_ok(vrpc_conn_open(&c, uri, 0, &err) == 0, "threads: open %s", uri)) {
         printf("# %s\n", err && err->message ? err->message : "(no message)");
         vrpc_free(err);
         return 1;
@@ -389,7 +343,7 @@ static int test_threads(const char *uri)
     memset(&xa, 0, sizeof(xa));
     if (vrpc_connect_get_hostname(c, &h, &err) || vrpc_domain_lookup_by_name(c, &la, &lr, &err) ||
         (xa.dom = lr->dom, vrpc_domain_get_xml_desc(c, &xa, &x, &err))) {
-        check(0, "threads: first calls: %s", err && err->message ? err->message : "?");
+        tap_ok(0, "threads: first calls: %s", err && err->message ? err->message : "?");
         vrpc_free(err);
         vrpc_free(h);
         vrpc_free(lr);
@@ -405,10 +359,10 @@ static int test_threads(const char *uri)
         errors += w[i].errors;
         mismatches += w[i].mismatches;
     }
-    check(errors == 0 && mismatches == 0,
-          "threads: %d threads x %d rounds of calls on one connection: %d errors, %d wrong "
-          "replies",
-          THREADS, ROUNDS, errors, mismatches);
+    tap_ok(errors == 0 && mismatches == 0,
+           "threads: %d threads x %d rounds of calls on one connection: %d errors, %d wrong "
+           "replies",
+           THREADS, ROUNDS, errors, mismatches);
     vrpc_free(h);
     vrpc_free(lr);
     vrpc_free(x);
@@ -418,6 +372,7 @@ static int test_threads(const char *uri)
 
 int main(int argc, char **argv)
 {
+    tap_plain = 1;
     if (argc >= 2 && strcmp(argv[1], "files") == 0)
         test_files();
     else if (argc >= 3 && strcmp(argv[1], "timeouts") == 0)
@@ -431,5 +386,5 @@ int main(int argc, char **argv)
                 "usage: tls-internal files | timeouts PKIDIR | ssf URI MIN | threads URI\n");
         return 2;
     }
-    return failed ? 1 : 0;
+    return tap_failed ? 1 : 0;
 }

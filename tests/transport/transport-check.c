@@ -11,131 +11,14 @@
  * VRPC_CHECK_NO_VIRSH=1 (skip comparisons), VRPC_CHECK_PREFIX (TAP names),
  * VRPC_VIRSH (virsh binary).
  */
-#include <dirent.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <virtrpc/virtrpc.h>
 
-static int checks, failed;
-static const char *prefix = "";
-
-__attribute__((format(printf, 2, 3))) static int check(int cond, const char *fmt, ...)
-{
-    va_list ap;
-    checks++;
-    if (!cond)
-        failed++;
-    printf("%sok - %s", cond ? "" : "not ", prefix);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    fflush(stdout);
-    return cond;
-}
-
-static int count_fds(void)
-{
-    int n = 0;
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *e;
-    if (!d)
-        return -1;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - 1; /* the directory's own fd */
-}
-
-/* Processes whose parent is this process. */
-static int count_children(void)
-{
-    int n = 0;
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    if (!d)
-        return -1;
-    while ((e = readdir(d))) {
-        char path[300], buf[512];
-        FILE *f;
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-        f = fopen(path, "r");
-        if (!f)
-            continue;
-        if (fgets(buf, sizeof(buf), f)) {
-            const char *p = strrchr(buf, ')');
-            int ppid = 0;
-            char st;
-            if (p && sscanf(p + 1, " %c %d", &st, &ppid) == 2 && ppid == (int)getpid())
-                n++;
-        }
-        fclose(f);
-    }
-    closedir(d);
-    return n;
-}
-
-/* Single-quote s for sh. */
-static char *shq(const char *s)
-{
-    size_t n = strlen(s), o = 0;
-    char *r = malloc(n * 4 + 3);
-    r[o++] = '\'';
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\'') {
-            memcpy(r + o, "'\\''", 4);
-            o += 4;
-        } else {
-            r[o++] = s[i];
-        }
-    }
-    r[o++] = '\'';
-    r[o] = '\0';
-    return r;
-}
-
-/* Run a shell command, capture its stdout (and stderr when merge), return its exit status. */
-__attribute__((format(printf, 3, 4))) static int run(char **out, int merge, const char *fmt, ...)
-{
-    char *cmd, *full;
-    va_list ap;
-    FILE *p;
-    size_t len = 0, cap = 4096;
-    char *buf = malloc(cap);
-    int st;
-    va_start(ap, fmt);
-    if (vasprintf(&cmd, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    if (asprintf(&full, "%s%s", cmd, merge ? " 2>&1" : " 2>/dev/null") < 0)
-        abort();
-    p = popen(full, "r");
-    if (!p)
-        abort();
-    for (;;) {
-        size_t r;
-        if (len + 4096 > cap)
-            buf = realloc(buf, cap *= 2);
-        r = fread(buf + len, 1, cap - len - 1, p);
-        if (r == 0)
-            break;
-        len += r;
-    }
-    buf[len] = '\0';
-    st = pclose(p);
-    free(cmd);
-    free(full);
-    *out = buf;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+#include "../testlib.h"
 
 int main(int argc, char **argv)
 {
@@ -153,18 +36,19 @@ int main(int argc, char **argv)
     vuri = getenv("VRPC_CHECK_VIRSH_URI") ? getenv("VRPC_CHECK_VIRSH_URI") : uri;
     virsh = getenv("VRPC_VIRSH") ? getenv("VRPC_VIRSH") : "virsh";
     use_virsh = !(getenv("VRPC_CHECK_NO_VIRSH") && strcmp(getenv("VRPC_CHECK_NO_VIRSH"), "1") == 0);
+    tap_plain = 1;
     if (getenv("VRPC_CHECK_PREFIX"))
-        prefix = getenv("VRPC_CHECK_PREFIX");
-    qv = shq(vuri);
+        tap_prefix = getenv("VRPC_CHECK_PREFIX");
+    qv = tl_shq(vuri);
 
-    fds0 = count_fds();
-    kids0 = count_children();
+    fds0 = tl_count_fds();
+    kids0 = tl_count_children();
 
     /* open */
     rc = vrpc_conn_open(&c, uri, 0, &err);
-    if (!check(rc == 0, "open %s%s%s", uri, rc ? ": " : "", rc && err ? err->message : "")) {
+    if (!tap_ok(rc == 0, "open %s%s%s", uri, rc ? ": " : "", rc && err ? err->message : "")) {
         vrpc_free(err);
-        printf("# checks: %d failed: %d\n", checks, failed);
+        printf("# checks: %d failed: %d\n", tap_n, tap_failed);
         free(qv);
         return 1;
     }
@@ -173,10 +57,10 @@ int main(int argc, char **argv)
     {
         vrpc_simple_domain_list *l = NULL;
         rc = vrpc_simple_list_domains(c, &l, &err);
-        check(rc == 0 && l && l->count > 0, "list all domains (%zu)",
-              rc == 0 && l ? l->count : (size_t)0);
+        tap_ok(rc == 0 && l && l->count > 0, "list all domains (%zu)",
+               rc == 0 && l ? l->count : (size_t)0);
         if (rc == 0 && use_virsh) {
-            int vrc = run(&out, 0, "%s -q -c %s list --all", virsh, qv);
+            int vrc = tl_sh(&out, "%s -q -c %s list --all 2>/dev/null", virsh, qv);
             size_t matched = 0, rows = 0;
             char *save = NULL, *line;
             for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -198,9 +82,9 @@ int main(int argc, char **argv)
                         matched++;
                 }
             }
-            check(vrc == 0 && rows == l->count && matched == rows,
-                  "list agrees with virsh list --all (%zu rows, %zu matched, virsh exit %d)", rows,
-                  matched, vrc);
+            tap_ok(vrc == 0 && rows == l->count && matched == rows,
+                   "list agrees with virsh list --all (%zu rows, %zu matched, virsh exit %d)", rows,
+                   matched, vrc);
             free(out);
         }
         vrpc_free(l);
@@ -213,11 +97,11 @@ int main(int argc, char **argv)
         vrpc_domain_lookup_by_name_args a = {.name = "test"};
         vrpc_domain_lookup_by_name_ret *r = NULL;
         rc = vrpc_domain_lookup_by_name(c, &a, &r, &err);
-        check(rc == 0 && r && strcmp(r->dom.name, "test") == 0, "lookup domain 'test'");
+        tap_ok(rc == 0 && r && strcmp(r->dom.name, "test") == 0, "lookup domain 'test'");
         if (rc == 0 && use_virsh) {
-            int vrc = run(&out, 0, "%s -q -c %s domid test", virsh, qv);
-            check(vrc == 0 && atoi(out) == r->dom.id, "its id %d agrees with virsh domid (%d)",
-                  r->dom.id, atoi(out));
+            int vrc = tl_sh(&out, "%s -q -c %s domid test 2>/dev/null", virsh, qv);
+            tap_ok(vrc == 0 && atoi(out) == r->dom.id, "its id %d agrees with virsh domid (%d)",
+                   r->dom.id, atoi(out));
             free(out);
         }
         vrpc_free(r);
@@ -230,12 +114,12 @@ int main(int argc, char **argv)
         vrpc_network_lookup_by_name_args a = {.name = "vrpc-no-such-network"};
         vrpc_network_lookup_by_name_ret *r = NULL;
         rc = vrpc_network_lookup_by_name(c, &a, &r, &err);
-        check(rc == VRPC_E_REMOTE && err && err->code == VRPC_ERR_NO_NETWORK && err->message,
-              "a missing network is the daemon's error %d: %s", err ? err->code : 0,
-              err && err->message ? err->message : "(none)");
+        tap_ok(rc == VRPC_E_REMOTE && err && err->code == VRPC_ERR_NO_NETWORK && err->message,
+               "a missing network is the daemon's error %d: %s", err ? err->code : 0,
+               err && err->message ? err->message : "(none)");
         if (rc == VRPC_E_REMOTE && err && err->message && use_virsh) {
-            int vrc = run(&out, 1, "%s -q -c %s net-info vrpc-no-such-network", virsh, qv);
-            check(vrc != 0 && strstr(out, err->message) != NULL, "virsh reports the same message");
+            int vrc = tl_sh(&out, "%s -q -c %s net-info vrpc-no-such-network 2>&1", virsh, qv);
+            tap_ok(vrc != 0 && strstr(out, err->message) != NULL, "virsh reports the same message");
             free(out);
         }
         vrpc_free(r);
@@ -259,24 +143,24 @@ int main(int argc, char **argv)
             abort();
         da.xml = xml;
         rc = vrpc_domain_define_xml(c, &da, &dr, &err);
-        check(rc == 0, "define a domain with a 1.5 MiB description%s%s", err ? ": " : "",
-              err && err->message ? err->message : "");
+        tap_ok(rc == 0, "define a domain with a 1.5 MiB description%s%s", err ? ": " : "",
+               err && err->message ? err->message : "");
         if (rc == 0) {
             vrpc_domain_get_xml_desc_args xa = {.dom = dr->dom, .flags = 0};
             vrpc_domain_get_xml_desc_ret *xr = NULL;
             rc = vrpc_domain_get_xml_desc(c, &xa, &xr, &err);
-            check(rc == 0 && xr && strlen(xr->xml) > 1024 * 1024 && strstr(xr->xml, desc),
-                  "its XML comes back over 1 MiB (%zu bytes)", rc == 0 ? strlen(xr->xml) : 0);
+            tap_ok(rc == 0 && xr && strlen(xr->xml) > 1024 * 1024 && strstr(xr->xml, desc),
+                   "its XML comes back over 1 MiB (%zu bytes)", rc == 0 ? strlen(xr->xml) : 0);
             if (rc == 0 && use_virsh) {
-                int vrc = run(&out, 0, "%s -q -c %s dumpxml %s", virsh, qv, name);
+                int vrc = tl_sh(&out, "%s -q -c %s dumpxml %s 2>/dev/null", virsh, qv, name);
                 size_t ol = strlen(out);
                 while (ol && out[ol - 1] == '\n')
                     out[--ol] = '\0';
                 size_t xl = strlen(xr->xml);
                 while (xl && xr->xml[xl - 1] == '\n')
                     xl--;
-                check(vrc == 0 && ol == xl && memcmp(out, xr->xml, xl) == 0,
-                      "it is byte-identical to virsh dumpxml");
+                tap_ok(vrc == 0 && ol == xl && memcmp(out, xr->xml, xl) == 0,
+                       "it is byte-identical to virsh dumpxml");
                 free(out);
             }
             vrpc_free(xr);
@@ -285,7 +169,7 @@ int main(int argc, char **argv)
             {
                 vrpc_domain_undefine_args ua = {.dom = dr->dom};
                 rc = vrpc_domain_undefine(c, &ua, &err);
-                check(rc == 0, "undefine it");
+                tap_ok(rc == 0, "undefine it");
             }
         }
         vrpc_free(dr);
@@ -298,15 +182,15 @@ int main(int argc, char **argv)
     /* close: nothing left behind */
     vrpc_conn_close(c);
     {
-        int fds1 = count_fds(), kids1;
+        int fds1 = tl_count_fds(), kids1;
         /* a child transport is reaped in close(); give a killed child a moment */
-        for (int i = 0; i < 50 && (kids1 = count_children()) > kids0; i++)
+        for (int i = 0; i < 50 && (kids1 = tl_count_children()) > kids0; i++)
             usleep(20000);
-        check(fds1 == fds0, "close leaves no fd behind (%d before, %d after)", fds0, fds1);
-        check(kids1 == kids0, "close leaves no child process behind (%d before, %d after)", kids0,
-              kids1);
+        tap_ok(fds1 == fds0, "close leaves no fd behind (%d before, %d after)", fds0, fds1);
+        tap_ok(kids1 == kids0, "close leaves no child process behind (%d before, %d after)", kids0,
+               kids1);
     }
     free(qv);
-    printf("# checks: %d failed: %d\n", checks, failed);
-    return failed ? 1 : 0;
+    printf("# checks: %d failed: %d\n", tap_n, tap_failed);
+    return tap_failed ? 1 : 0;
 }
