@@ -84,7 +84,7 @@ static void w3(vrpc_conn *c, long n, int depth)
     if (!s)
         BENCH_DIE("out of memory");
     for (int i = 0; i < depth && started < n; i++, started++)
-        check(vrpc_call_send(c, &vrpc_pd_domain_lookup_by_name, &la, &s[i].p), NULL, "send");
+        check(vrpc_call_send(c, &vrpc_pd_domain_lookup_by_name, &la, &s[i].p, NULL), NULL, "send");
     int live = (int)started;
     int head = 0;
     while (done < n) {
@@ -104,7 +104,7 @@ static void w3(vrpc_conn *c, long n, int depth)
         if (h->stage == 0) {
             vrpc_domain_lookup_by_name_ret *lr = ret;
             vrpc_domain_get_info_args ia = {.dom = lr->dom};
-            check(vrpc_call_send(c, &vrpc_pd_domain_get_info, &ia, &h->p), NULL, "send");
+            check(vrpc_call_send(c, &vrpc_pd_domain_get_info, &ia, &h->p, NULL), NULL, "send");
             vrpc_free(lr);
             h->stage = 1;
             /* The info goes to the back of the line: move on. */
@@ -112,7 +112,8 @@ static void w3(vrpc_conn *c, long n, int depth)
             vrpc_free(ret);
             done++;
             if (started < n) {
-                check(vrpc_call_send(c, &vrpc_pd_domain_lookup_by_name, &la, &h->p), NULL, "send");
+                check(vrpc_call_send(c, &vrpc_pd_domain_lookup_by_name, &la, &h->p, NULL), NULL,
+                      "send");
                 h->stage = 0;
                 started++;
             } else {
@@ -171,8 +172,9 @@ static void w4p(vrpc_conn *c, int depth, long *ops)
             check(vrpc_call_wait(c, fifo[head++], &r, &err), err, "wait");
             vrpc_free(r);
         }
-        check(vrpc_call_send(c, &vrpc_pd_domain_get_info, &ia, &fifo[tail++]), NULL, "send");
-        check(vrpc_call_send(c, &vrpc_pd_domain_get_xml_desc, &xa, &fifo[tail++]), NULL, "send");
+        check(vrpc_call_send(c, &vrpc_pd_domain_get_info, &ia, &fifo[tail++], NULL), NULL, "send");
+        check(vrpc_call_send(c, &vrpc_pd_domain_get_xml_desc, &xa, &fifo[tail++], NULL), NULL,
+              "send");
     }
     while (head < tail) {
         void *r = NULL;

@@ -97,7 +97,7 @@ static int send_lookup(cstate *s, slot *sl)
 {
     vrpc_domain_lookup_by_name_args a = {.name = (char *)"test"};
     sl->sent = vrpc_now_usec();
-    return vrpc_call_send(s->c, &vrpc_pd_domain_lookup_by_name, &a, &sl->p);
+    return vrpc_call_send(s->c, &vrpc_pd_domain_lookup_by_name, &a, &sl->p, NULL);
 }
 
 static void trigger(cstate *s, uint64_t now, int calls_on)
@@ -130,7 +130,7 @@ static void trigger(cstate *s, uint64_t now, int calls_on)
         return;
     if (g_trig.step == 1) { /* also after the calls ended: leave no domain behind */
         vrpc_domain_destroy_args a = {.dom = g_trig.dom};
-        if (vrpc_call_send(s->c, &vrpc_pd_domain_destroy, &a, &g_trig.p) != 0)
+        if (vrpc_call_send(s->c, &vrpc_pd_domain_destroy, &a, &g_trig.p, NULL) != 0)
             g_errors++;
     } else if (calls_on && now >= g_trig.next) {
         char xml[256];
@@ -139,7 +139,7 @@ static void trigger(cstate *s, uint64_t now, int calls_on)
                  "<domain type='test'><name>%s</name><memory>8192</memory>"
                  "<os><type>hvm</type></os></domain>",
                  g_trig.name);
-        if (vrpc_call_send(s->c, &vrpc_pd_domain_create_xml, &a, &g_trig.p) != 0)
+        if (vrpc_call_send(s->c, &vrpc_pd_domain_create_xml, &a, &g_trig.p, NULL) != 0)
             g_errors++;
     }
 }
@@ -260,7 +260,7 @@ int main(int argc, char **argv)
             vrpc_event_register_domain(s->c, VRPC_DOMAIN_EVENT_ID_LIFECYCLE, NULL, on_lifecycle, s,
                                        NULL, &id, &err) != 0 ||
             vrpc_conn_set_close_callback(s->c, on_close, s, NULL, &err) != 0 ||
-            vrpc_conn_set_keepalive(s->c, VRPC_KEEPALIVE_DEFAULT_INTERVAL,
+            vrpc_conn_set_keepalive(s->c, VRPC_KEEPALIVE_DEFAULT_INTERVAL_USEC,
                                     VRPC_KEEPALIVE_DEFAULT_COUNT, &err) != 0) {
             fprintf(stderr, "epoll-many: connection %d: %s\n", i,
                     err && err->message ? err->message : "failed");

@@ -60,7 +60,7 @@ int main(int argc, char **argv)
         return 1;
     }
     /* This loop answers the daemon's PINGs: keepalive may be turned on. */
-    vrpc_conn_set_keepalive(c, 5, 5, NULL);
+    vrpc_conn_set_keepalive(c, 5 * VRPC_USEC_PER_SEC, 5, NULL);
 
     while (closed < 0 && vrpc_now_usec() < end) {
         struct pollfd pfd[2] = {

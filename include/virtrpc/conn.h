@@ -226,7 +226,7 @@ VRPC_EXPORT int vrpc_conn_get_events(vrpc_conn *c);
  * When vrpc_conn_process() must run at the latest, as an ABSOLUTE time on
  * CLOCK_MONOTONIC in microseconds (vrpc_now_usec()): the next keepalive
  * deadline, 0 when there is work now (queued events, a close to report,
- * bytes buffered in the transport), UINT64_MAX when there is none. As
+ * bytes buffered in the transport), VRPC_USEC_INFINITY when there is none. As
  * sd_bus_get_timeout(). Returns 0 or VRPC_E_INVALID.
  */
 VRPC_EXPORT int vrpc_conn_get_timeout(vrpc_conn *c, uint64_t *usec);
@@ -236,7 +236,7 @@ VRPC_EXPORT uint64_t vrpc_now_usec(void);
 
 /*
  * Block until vrpc_conn_process() has something to do (events queued, the
- * connection ended) or timeout_usec (RELATIVE, UINT64_MAX: no limit)
+ * connection ended) or timeout_usec (RELATIVE, VRPC_USEC_INFINITY: no limit)
  * passes. While it waits it reads the socket for everybody (replies of
  * other threads' calls included) and runs the keepalive timer. Returns 1
  * (work to process), 0 (timeout) or the error code that ended the
@@ -249,7 +249,7 @@ VRPC_EXPORT int vrpc_conn_wait(vrpc_conn *c, uint64_t timeout_usec);
  * (vrpc_conn_wait) and processes (vrpc_conn_process) until stopped or the
  * connection ends; event and close callbacks run in it. Unless the
  * application chose otherwise with vrpc_conn_set_keepalive(), it also turns
- * keepalive on (VRPC_KEEPALIVE_DEFAULT_INTERVAL / _COUNT) when the daemon
+ * keepalive on (VRPC_KEEPALIVE_DEFAULT_INTERVAL_USEC / _COUNT) when the daemon
  * supports it, since PINGs are now answered while the application is idle.
  * The thread blocks every signal. Returns 0 (also when it already runs),
  * VRPC_E_CLOSED, VRPC_E_NOMEM or VRPC_E_IO.
@@ -262,25 +262,29 @@ VRPC_EXPORT int vrpc_conn_stop_event_thread(vrpc_conn *c);
 
 /* ---- Keepalive ---- */
 
-#define VRPC_KEEPALIVE_DEFAULT_INTERVAL 5
+/* What the event thread uses unless the application chose: a PING after 5 s
+ * of silence, dead after 5 unanswered ones. */
+#define VRPC_KEEPALIVE_DEFAULT_INTERVAL_USEC (5 * VRPC_USEC_PER_SEC)
 #define VRPC_KEEPALIVE_DEFAULT_COUNT 5
 
 /*
  * Turn on keepalive (libvirt's virConnectSetKeepAlive): advertise it to the
  * daemon (CONNECT_SUPPORTS_FEATURE with VIR_DRV_FEATURE_PROGRAM_KEEPALIVE,
  * once; the daemon then PINGs a silent client and drops it when it does not
- * answer) and send a PING after interval_s seconds in which nothing came
- * from the daemon; after count PINGs without an answer, i.e. after
- * interval_s * (count + 1) seconds of silence, the connection is closed with
+ * answer) and send a PING after interval_usec microseconds in which nothing
+ * came from the daemon; after count PINGs without an answer, i.e. after
+ * interval_usec * (count + 1) of silence, the connection is closed with
  * VRPC_CONNECT_CLOSE_REASON_KEEPALIVE and every waiting call fails.
- * interval_s <= 0 stops the library's PINGs (the daemon's are still
- * answered). Only call it when the connection is serviced while idle (an
- * event loop, the event thread): otherwise nothing answers the daemon's
- * PINGs and it drops the connection. Blocks for the daemon's answer the
- * first time. Returns 0, VRPC_E_UNSUPPORTED (the daemon does not support
- * keepalive, or an admin connection) or the call's error.
+ * interval_usec == 0 stops the library's PINGs (the daemon's are still
+ * answered); at most 2^31 - 1 ms (VRPC_E_INVALID beyond). libvirt's
+ * virConnectSetKeepAlive(interval, count) is interval * VRPC_USEC_PER_SEC.
+ * Only call it when the connection is serviced while idle (an event loop,
+ * the event thread): otherwise nothing answers the daemon's PINGs and it
+ * drops the connection. Blocks for the daemon's answer the first time.
+ * Returns 0, VRPC_E_UNSUPPORTED (the daemon does not support keepalive, or
+ * an admin connection) or the call's error.
  */
-VRPC_EXPORT int vrpc_conn_set_keepalive(vrpc_conn *c, int interval_s, unsigned int count,
+VRPC_EXPORT int vrpc_conn_set_keepalive(vrpc_conn *c, uint64_t interval_usec, unsigned int count,
                                         vrpc_error **err);
 
 /* ---- Close notification ---- */
@@ -311,7 +315,7 @@ VRPC_EXPORT int vrpc_conn_set_close_callback(vrpc_conn *c, vrpc_close_cb cb, voi
                                              void (*free_opaque)(void *), vrpc_error **err);
 
 /* Why the connection ended (VRPC_CONNECT_CLOSE_REASON_*), -1 while it is open. */
-VRPC_EXPORT int vrpc_conn_get_close_reason(vrpc_conn *c);
+VRPC_EXPORT int vrpc_conn_get_close_reason(const vrpc_conn *c);
 
 /* ---- Generic calls (the generated per-procedure functions wrap these) ---- */
 
@@ -319,10 +323,12 @@ VRPC_EXPORT int vrpc_conn_get_close_reason(vrpc_conn *c);
  * Queue a call and return at once with a handle for its reply. Never blocks
  * on the network: bytes that cannot be written now are written by whichever
  * thread next performs I/O (a waiting call, vrpc_call_poll, vrpc_conn_process).
- * args must point to a value of proc->args (NULL for void).
+ * args must point to a value of proc->args (NULL for void). On failure *out
+ * is NULL and a non-NULL err receives why (arguments that do not encode, a
+ * closed connection, VRPC_E_AGAIN when too much output is queued).
  */
 VRPC_EXPORT int vrpc_call_send(vrpc_conn *c, const vrpc_proc *proc, const void *args,
-                               vrpc_pending **out);
+                               vrpc_pending **out, vrpc_error **err);
 
 /*
  * Wait for the reply of a pending call and consume the handle (always, also
@@ -338,14 +344,14 @@ VRPC_EXPORT int vrpc_call_wait(vrpc_conn *c, vrpc_pending *p, void **ret, vrpc_e
 VRPC_EXPORT int vrpc_call_poll(vrpc_conn *c, vrpc_pending *p, void **ret, vrpc_error **err);
 
 /*
- * vrpc_call_wait with a deadline: timeout_ms >= 0 gives up after that many
- * milliseconds with VRPC_E_TIMEOUT (VRPC_ERR_OPERATION_TIMEOUT, "no reply to
- * PROC (serial N) within T ms"); the handle is then consumed and the late
- * reply dropped when it comes; the connection stays usable. timeout_ms < 0:
- * no limit (vrpc_call_wait).
+ * vrpc_call_wait with a deadline: gives up after timeout_usec microseconds
+ * (RELATIVE; waited in whole milliseconds, rounded up) with VRPC_E_TIMEOUT
+ * (VRPC_ERR_OPERATION_TIMEOUT, "no reply to PROC (serial N) within T ms");
+ * the handle is then consumed and the late reply dropped when it comes; the
+ * connection stays usable. VRPC_USEC_INFINITY: no limit (vrpc_call_wait).
  */
 VRPC_EXPORT int vrpc_call_wait_timeout(vrpc_conn *c, vrpc_pending *p, void **ret, vrpc_error **err,
-                                       int timeout_ms);
+                                       uint64_t timeout_usec);
 
 /*
  * Cancel everything on the connection, from any thread: every call waiting

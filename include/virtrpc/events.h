@@ -226,7 +226,7 @@ typedef struct vrpc_event_stats {
 } vrpc_event_stats;
 
 /* Counters of the connection's events. 0 or VRPC_E_INVALID. */
-VRPC_EXPORT int vrpc_event_get_stats(vrpc_conn *c, vrpc_event_stats *out);
+VRPC_EXPORT int vrpc_event_get_stats(const vrpc_conn *c, vrpc_event_stats *out);
 
 #ifdef __cplusplus
 }

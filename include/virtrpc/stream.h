@@ -137,11 +137,12 @@ VRPC_EXPORT ssize_t vrpc_stream_recv_sparse(vrpc_stream *st, void *buf, size_t l
                                             unsigned int flags, vrpc_error **err);
 
 /*
- * Wait (at most timeout_ms, < 0: no limit) until a receive would not block:
- * data, a hole, the end, or an error is there. 1 when ready, 0 at the
- * timeout, a negative VRPC_E_* when the connection failed.
+ * Wait (at most timeout_usec microseconds, RELATIVE, waited in whole
+ * milliseconds rounded up; VRPC_USEC_INFINITY: no limit) until a receive
+ * would not block: data, a hole, the end, or an error is there. 1 when
+ * ready, 0 at the timeout, a negative VRPC_E_* when the connection failed.
  */
-VRPC_EXPORT int vrpc_stream_wait_readable(vrpc_stream *st, int timeout_ms);
+VRPC_EXPORT int vrpc_stream_wait_readable(vrpc_stream *st, uint64_t timeout_usec);
 
 /* Tell the daemon the stream is complete and wait for its confirmation. */
 VRPC_EXPORT int vrpc_stream_finish(vrpc_stream *st, vrpc_error **err);
@@ -164,7 +165,7 @@ VRPC_EXPORT void vrpc_stream_free(vrpc_stream *st);
 VRPC_EXPORT int vrpc_stream_set_buffer(vrpc_stream *st, size_t soft, size_t hard);
 
 /* Bytes of data buffered for the application now. */
-VRPC_EXPORT size_t vrpc_stream_buffered(vrpc_stream *st);
+VRPC_EXPORT size_t vrpc_stream_buffered(const vrpc_stream *st);
 /* Whether the stream carries holes (the call had its sparse flag). */
 VRPC_EXPORT bool vrpc_stream_is_sparse(const vrpc_stream *st);
 /* The serial of the call that opened the stream (its packets carry it). */

@@ -74,6 +74,16 @@ enum {
     VRPC_E_CONNECT = -14,    /* could not connect */
 };
 
+/*
+ * TIME. Every duration and deadline of the API is a uint64_t in microseconds
+ * (as sd-bus): durations (timeouts, intervals) are relative, deadlines
+ * (vrpc_conn_get_timeout) absolute on CLOCK_MONOTONIC (vrpc_now_usec()).
+ * VRPC_USEC_INFINITY means "no limit" / "no deadline".
+ */
+#define VRPC_USEC_INFINITY UINT64_MAX
+#define VRPC_USEC_PER_MSEC UINT64_C(1000)
+#define VRPC_USEC_PER_SEC UINT64_C(1000000)
+
 /* A human-readable, static description of a return code. */
 VRPC_EXPORT const char *vrpc_strerror(int code);
 
@@ -180,9 +190,30 @@ VRPC_EXPORT int vrpc_xdr_decode(const vrpc_type *t, const uint8_t *data, size_t 
 /* Release a value returned by the library (decoded replies, errors, buffers). NULL-safe. */
 VRPC_EXPORT void vrpc_free(void *p);
 
-/* Allocator hooks used for everything the library allocates. NULL restores libc. */
-VRPC_EXPORT void vrpc_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)(void *, size_t),
-                                    void (*free_fn)(void *));
+/*
+ * The allocator used for everything the library allocates (and so for what
+ * vrpc_free() releases). Each function gets `opaque` as its last argument.
+ * alloc_fn(size, opaque) and realloc_fn(ptr, size, opaque) return NULL on
+ * failure (realloc_fn then leaves ptr alone); size is never 0; free_fn is
+ * never given NULL. Zero-initialise the struct (the reserved members must be
+ * NULL: a later release gives them a meaning, with NULL as today's behaviour).
+ */
+typedef struct vrpc_allocator {
+    void *(*alloc_fn)(size_t size, void *opaque);
+    void *(*realloc_fn)(void *ptr, size_t size, void *opaque);
+    void (*free_fn)(void *ptr, void *opaque);
+    void *opaque;
+    void *reserved1;
+    void *reserved2;
+} vrpc_allocator;
+
+/*
+ * Install an allocator (copied; `a` need not outlive the call), or the C
+ * library's with a == NULL (or any of the three functions NULL). Install it
+ * before the library allocates anything, and before other threads use it:
+ * memory allocated with one allocator must be freed with the same one.
+ */
+VRPC_EXPORT void vrpc_set_allocator(const vrpc_allocator *a);
 
 /* Write a UUID in its canonical text form (8-4-4-4-12 lower-case hex) into
  * out, which must hold 37 bytes (VRPC_UUID_STRING_BUFLEN) including the NUL. */

@@ -10,32 +10,53 @@
  * threads; loads and stores are atomic so a late change is not a data race,
  * but memory allocated with one allocator must be freed with the same one.
  */
-static void *(*hook_malloc)(size_t) = malloc;
-static void *(*hook_realloc)(void *, size_t) = realloc;
-static void (*hook_free)(void *) = free;
+static void *libc_alloc(size_t n, void *opaque)
+{
+    (void)opaque;
+    return malloc(n);
+}
+
+static void *libc_realloc(void *p, size_t n, void *opaque)
+{
+    (void)opaque;
+    return realloc(p, n);
+}
+
+static void libc_free(void *p, void *opaque)
+{
+    (void)opaque;
+    free(p);
+}
+
+static void *(*hook_alloc)(size_t, void *) = libc_alloc;
+static void *(*hook_realloc)(void *, size_t, void *) = libc_realloc;
+static void (*hook_free)(void *, void *) = libc_free;
+static void *hook_opaque;
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
 
-VRPC_EXPORT void vrpc_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)(void *, size_t),
-                                    void (*free_fn)(void *))
+VRPC_EXPORT void vrpc_set_allocator(const vrpc_allocator *a)
 {
-    /* All three or none: a custom malloc paired with libc's free cannot work. */
-    if (!malloc_fn || !realloc_fn || !free_fn) {
-        malloc_fn = malloc;
-        realloc_fn = realloc;
-        free_fn = free;
+    /* All three or none: a custom alloc paired with libc's free cannot work. */
+    if (!a || !a->alloc_fn || !a->realloc_fn || !a->free_fn) {
+        STORE(hook_alloc, libc_alloc);
+        STORE(hook_realloc, libc_realloc);
+        STORE(hook_free, libc_free);
+        STORE(hook_opaque, NULL);
+        return;
     }
-    STORE(hook_malloc, malloc_fn);
-    STORE(hook_realloc, realloc_fn);
-    STORE(hook_free, free_fn);
+    STORE(hook_opaque, a->opaque);
+    STORE(hook_alloc, a->alloc_fn);
+    STORE(hook_realloc, a->realloc_fn);
+    STORE(hook_free, a->free_fn);
 }
 
 void *vrpc_malloc(size_t n)
 {
     /* Never ask for 0 bytes: malloc(0) may return NULL, which we could not
      * tell apart from a failure. */
-    return LOAD(hook_malloc)(n ? n : 1);
+    return LOAD(hook_alloc)(n ? n : 1, LOAD(hook_opaque));
 }
 
 void *vrpc_calloc(size_t n, size_t sz)
@@ -54,7 +75,7 @@ void *vrpc_realloc(void *p, size_t n)
 {
     if (!p)
         return vrpc_malloc(n);
-    return LOAD(hook_realloc)(p, n ? n : 1);
+    return LOAD(hook_realloc)(p, n ? n : 1, LOAD(hook_opaque));
 }
 
 char *vrpc_strdup(const char *s)
@@ -73,7 +94,7 @@ char *vrpc_strdup(const char *s)
 VRPC_EXPORT void vrpc_free(void *p)
 {
     if (p)
-        LOAD(hook_free)(p);
+        LOAD(hook_free)(p, LOAD(hook_opaque));
 }
 
 void vrpc_buf_reset(vrpc_buf *b)

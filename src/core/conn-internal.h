@@ -26,6 +26,7 @@
 #ifndef VIRTRPC_CONN_INTERNAL_H
 #define VIRTRPC_CONN_INTERNAL_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -148,6 +149,17 @@ struct vrpc_conn {
      * notification, the keepalive timer. */
     vrpc_loop_state loop;
 };
+
+/* A public relative timeout (microseconds, VRPC_USEC_INFINITY: none) as the
+ * milliseconds the waits take (-1: none): rounded up, at most INT_MAX. */
+static inline int vrpc_usec_to_timeout_ms(uint64_t usec)
+{
+    uint64_t ms;
+    if (usec == VRPC_USEC_INFINITY)
+        return -1;
+    ms = usec / 1000 + (usec % 1000 != 0);
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
 
 /* Wrap a transport in a new connection (no open sequence). */
 int vrpc_conn_create(vrpc_transport *tr, vrpc_conn **out, vrpc_error **err);

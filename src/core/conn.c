@@ -674,12 +674,13 @@ static int send_call(vrpc_conn *c, const vrpc_proc *proc, const void *args, cons
     size_t nfds = o ? o->nfds : 0;
     int rc;
 
+    if (out)
+        *out = NULL;
     if (!c || !proc || !out) {
         vrpc_error_set(err, VRPC_ERR_INVALID_ARG, VRPC_FROM_RPC,
                        "vrpc_call_send: connection, procedure and result pointer are required");
         return VRPC_E_INVALID;
     }
-    *out = NULL;
     if (proc->args && !args) {
         vrpc_error_set(err, VRPC_ERR_INVALID_ARG, VRPC_FROM_RPC,
                        "procedure %s needs arguments (%s)", proc->name,
@@ -784,9 +785,10 @@ fail_nolock:
     return rc;
 }
 
-int vrpc_call_send(vrpc_conn *c, const vrpc_proc *proc, const void *args, vrpc_pending **out)
+int vrpc_call_send(vrpc_conn *c, const vrpc_proc *proc, const void *args, vrpc_pending **out,
+                   vrpc_error **err)
 {
-    return send_call(c, proc, args, NULL, false, out, NULL);
+    return send_call(c, proc, args, NULL, false, out, err);
 }
 
 int vrpc_conn_send_opts(vrpc_conn *c, const vrpc_proc *proc, const void *args,
@@ -834,9 +836,9 @@ int vrpc_call_wait(vrpc_conn *c, vrpc_pending *p, void **ret, vrpc_error **err)
 }
 
 int vrpc_call_wait_timeout(vrpc_conn *c, vrpc_pending *p, void **ret, vrpc_error **err,
-                           int timeout_ms)
+                           uint64_t timeout_usec)
 {
-    return wait_common(c, p, ret, NULL, NULL, err, timeout_ms);
+    return wait_common(c, p, ret, NULL, NULL, err, vrpc_usec_to_timeout_ms(timeout_usec));
 }
 
 void vrpc_conn_shutdown(vrpc_conn *c)

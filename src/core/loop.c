@@ -265,7 +265,7 @@ int64_t vrpc_ka_deadline_locked(vrpc_conn *c)
     vrpc_loop_state *ls = &c->loop;
     if (!ls->ka_enabled || c->status)
         return INT64_MAX;
-    return ls->ka_start + (int64_t)ls->ka_interval * 1000000;
+    return ls->ka_start + ls->ka_interval;
 }
 
 void vrpc_ka_tick_locked(vrpc_conn *c)
@@ -277,7 +277,7 @@ void vrpc_ka_tick_locked(vrpc_conn *c)
     if (!ls->ka_enabled || c->status)
         return;
     now = vrpc_mono_us();
-    if (now < ls->ka_start + (int64_t)ls->ka_interval * 1000000)
+    if (now < ls->ka_start + ls->ka_interval)
         return;
     if (!vrpc_conn_input_wanted_locked(c)) {
         /* Input is paused (a stream's reader is behind): the daemon's
@@ -290,8 +290,8 @@ void vrpc_ka_tick_locked(vrpc_conn *c)
         vrpc_conn_fail_locked(c, VRPC_E_CLOSED,
                               vrpc_error_new(VRPC_ERR_INTERNAL_ERROR, VRPC_FROM_RPC,
                                              "connection closed due to keepalive timeout (no "
-                                             "answer from the daemon in %lld s)",
-                                             (long long)ls->ka_interval * (ls->ka_count + 1)));
+                                             "answer from the daemon in %.3g s)",
+                                             (double)ls->ka_interval * (ls->ka_count + 1.0) / 1e6));
         return;
     } else {
         ls->ka_to_death--;
@@ -307,7 +307,8 @@ void vrpc_ka_tick_locked(vrpc_conn *c)
 }
 
 /* Advertise keepalive once and start the timer. Not under the lock. */
-static int ka_enable(vrpc_conn *c, int interval, unsigned int count, bool by_app, vrpc_error **err)
+static int ka_enable(vrpc_conn *c, int64_t interval, unsigned int count, bool by_app,
+                     vrpc_error **err)
 {
     vrpc_loop_state *ls = &c->loop;
     bool advertised;
@@ -373,7 +374,8 @@ static int ka_enable(vrpc_conn *c, int interval, unsigned int count, bool by_app
     return 0;
 }
 
-int vrpc_conn_set_keepalive(vrpc_conn *c, int interval_s, unsigned int count, vrpc_error **err)
+int vrpc_conn_set_keepalive(vrpc_conn *c, uint64_t interval_usec, unsigned int count,
+                            vrpc_error **err)
 {
     int rc;
     if (!c) {
@@ -381,13 +383,14 @@ int vrpc_conn_set_keepalive(vrpc_conn *c, int interval_s, unsigned int count, vr
                        "vrpc_conn_set_keepalive: no connection");
         return VRPC_E_INVALID;
     }
-    if (interval_s > INT32_MAX / 1000) {
+    if (interval_usec > (uint64_t)INT32_MAX * VRPC_USEC_PER_MSEC) {
         vrpc_error_set(err, VRPC_ERR_INVALID_ARG, VRPC_FROM_RPC,
-                       "vrpc_conn_set_keepalive: interval %d s is too large", interval_s);
+                       "vrpc_conn_set_keepalive: interval %llu us is too large",
+                       (unsigned long long)interval_usec);
         return VRPC_E_INVALID;
     }
     pthread_mutex_lock(&c->loop.api_lock);
-    rc = ka_enable(c, interval_s, count, true, err);
+    rc = ka_enable(c, (int64_t)interval_usec, count, true, err);
     pthread_mutex_unlock(&c->loop.api_lock);
     return rc;
 }
@@ -558,7 +561,8 @@ int vrpc_conn_start_event_thread(vrpc_conn *c)
     /* PINGs will be answered while the application is idle: advertise
      * keepalive, unless the application decided. Older daemons: without. */
     if (!configured && opened == VRPC_CONN_OPENED_REMOTE)
-        ka_enable(c, VRPC_KEEPALIVE_DEFAULT_INTERVAL, VRPC_KEEPALIVE_DEFAULT_COUNT, false, NULL);
+        ka_enable(c, (int64_t)VRPC_KEEPALIVE_DEFAULT_INTERVAL_USEC, VRPC_KEEPALIVE_DEFAULT_COUNT,
+                  false, NULL);
 
     pthread_mutex_lock(&c->lock);
     ls->thread_stop = false;
@@ -620,8 +624,9 @@ int vrpc_conn_stop_event_thread(vrpc_conn *c)
 
 /* ---- close notification ---- */
 
-int vrpc_conn_get_close_reason(vrpc_conn *c)
+int vrpc_conn_get_close_reason(const vrpc_conn *cc)
 {
+    vrpc_conn *c = (vrpc_conn *)cc; /* only read, under its lock */
     int r;
     if (!c)
         return -1;

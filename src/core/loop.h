@@ -60,10 +60,10 @@ typedef struct vrpc_loop_state {
     bool close_on_server;     /* CONNECT_REGISTER_CLOSE_CALLBACK done */
 
     /* Keepalive (the library's own PINGs). Times: CLOCK_MONOTONIC µs. */
-    bool ka_enabled;    /* the timer runs */
-    bool ka_advertised; /* CONNECT_SUPPORTS_FEATURE(10) answered 1 */
-    bool ka_configured; /* the application called vrpc_conn_set_keepalive */
-    int ka_interval;    /* seconds */
+    bool ka_enabled;     /* the timer runs */
+    bool ka_advertised;  /* CONNECT_SUPPORTS_FEATURE(10) answered 1 */
+    bool ka_configured;  /* the application called vrpc_conn_set_keepalive */
+    int64_t ka_interval; /* microseconds */
     unsigned int ka_count, ka_to_death;
     int64_t ka_start; /* start of the current interval */
 

@@ -1138,8 +1138,9 @@ int vrpc_event_copy(const vrpc_event *ev, void **out)
     return vrpc_value_copy(ev->type, ev->msg, out);
 }
 
-int vrpc_event_get_stats(vrpc_conn *c, vrpc_event_stats *out)
+int vrpc_event_get_stats(const vrpc_conn *cc, vrpc_event_stats *out)
 {
+    vrpc_conn *c = (vrpc_conn *)cc; /* only read, under its lock */
     vrpc_events *ev;
     if (!c || !out)
         return VRPC_E_INVALID;

@@ -321,8 +321,8 @@ static int listed_cmp(const void *pa, const void *pb)
 /*
  * Collect the state of entry l (whose query was sent with cookie k, unless
  * l->not_sent). A query that could not be sent is made as a blocking call:
- * it either answers (the send failed for a passing reason) or fails with the
- * connection's own error, which vrpc_call_send() cannot return.
+ * it either answers (the send failed for a passing reason, a full output
+ * queue) or fails with the connection's own error.
  */
 static int collect_state(vrpc_conn *c, listed *l, vrpc_domain_get_state_cookie k, vrpc_error **err)
 {
@@ -403,7 +403,7 @@ VRPC_EXPORT int vrpc_simple_list_domains(vrpc_conn *c, vrpc_simple_domain_list *
     while (done < n) {
         while (sent < n && sent - done < LIST_WINDOW) {
             vrpc_domain_get_state_args a = {.dom = *l[sent].dom, .flags = 0};
-            if (vrpc_domain_get_state_send(c, &a, &cookies[sent]) != 0) {
+            if (vrpc_domain_get_state_send(c, &a, &cookies[sent], NULL) != 0) {
                 cookies[sent].p = NULL;
                 l[sent].not_sent = true;
             }
@@ -532,7 +532,7 @@ static int info_of(vrpc_conn *c, const vrpc_nonnull_domain *dom, vrpc_simple_dom
 
     /* Six independent queries: send them all, then collect the replies. */
     for (size_t i = 0; i < 6; i++)
-        if (vrpc_call_send(c, q[i].proc, q[i].args, &q[i].p) != 0)
+        if (vrpc_call_send(c, q[i].proc, q[i].args, &q[i].p, NULL) != 0)
             q[i].p = NULL;
     rc = collect_queries(c, q, 6, err);
     if (rc)

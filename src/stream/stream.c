@@ -820,8 +820,9 @@ ssize_t vrpc_stream_recv_sparse(vrpc_stream *st, void *buf, size_t len, uint64_t
     return recv_common(st, buf, len, hole ? hole : &dummy, true, flags, err);
 }
 
-int vrpc_stream_wait_readable(vrpc_stream *st, int timeout_ms)
+int vrpc_stream_wait_readable(vrpc_stream *st, uint64_t timeout_usec)
 {
+    int timeout_ms = vrpc_usec_to_timeout_ms(timeout_usec);
     int64_t deadline = timeout_ms < 0 ? -1 : vrpc_mono_ms() + timeout_ms;
     vrpc_conn *c;
     int rc = 0;
@@ -969,8 +970,9 @@ int vrpc_stream_set_buffer(vrpc_stream *st, size_t soft, size_t hard)
     return 0;
 }
 
-size_t vrpc_stream_buffered(vrpc_stream *st)
+size_t vrpc_stream_buffered(const vrpc_stream *cst)
 {
+    vrpc_stream *st = (vrpc_stream *)cst; /* only read, under the connection's lock */
     vrpc_conn *c;
     size_t n;
     int rc;

@@ -151,7 +151,7 @@ static void *loop_calls(void *arg)
 
 /* ---- SIGSTOP: keepalive declares the daemon dead ---- */
 
-#define INTERVAL 1
+#define INTERVAL 1 /* seconds */
 #define COUNT 2
 
 static void test_stop(const char *dir)
@@ -170,8 +170,8 @@ static void test_stop(const char *dir)
     }
     rc = vrpc_conn_set_close_callback(c1, on_close, &k1, NULL, NULL);
     rc |= vrpc_conn_set_close_callback(c2, on_close, &k2, NULL, NULL);
-    rc |= vrpc_conn_set_keepalive(c1, INTERVAL, COUNT, NULL);
-    rc |= vrpc_conn_set_keepalive(c2, INTERVAL, COUNT, NULL);
+    rc |= vrpc_conn_set_keepalive(c1, INTERVAL * VRPC_USEC_PER_SEC, COUNT, NULL);
+    rc |= vrpc_conn_set_keepalive(c2, INTERVAL * VRPC_USEC_PER_SEC, COUNT, NULL);
     rc |= vrpc_conn_start_event_thread(c1);
     TAP_OK(rc == 0, "stop: keepalive %d s x %d on both; the first serviced by the event thread",
            INTERVAL, COUNT);
@@ -245,7 +245,7 @@ static void test_idle(const char *dir)
         goto out;
     }
     rc = vrpc_conn_start_event_thread(thread_c);
-    rc |= vrpc_conn_set_keepalive(loop_c, 5, 5, NULL);
+    rc |= vrpc_conn_set_keepalive(loop_c, 5 * VRPC_USEC_PER_SEC, 5, NULL);
     rc |= vrpc_conn_set_close_callback(loop_c, on_close, &kl, NULL, NULL);
     /* Advertised by hand, and then nobody reads. */
     rc |= vrpc_connect_supports_feature(adv_c, &fa, &fr, NULL);
@@ -317,7 +317,7 @@ static void *hammer_main(void *arg)
             vrpc_domain_get_xml_desc_args xa = {.dom = r->dom};
             /* A pipeline of non-blocking calls, collected in reverse. */
             for (i = 0; i < 8; i++)
-                if (vrpc_call_send(h->c, &vrpc_pd_domain_get_xml_desc, &xa, &p[n]) == 0)
+                if (vrpc_call_send(h->c, &vrpc_pd_domain_get_xml_desc, &xa, &p[n], NULL) == 0)
                     n++;
             for (i = n - 1; i >= 0; i--) {
                 void *x = NULL;

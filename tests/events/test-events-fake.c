@@ -1132,7 +1132,7 @@ static void test_keepalive(void)
         TAP_OK(0, "keepalive: fake daemon");
         return;
     }
-    rc = vrpc_conn_set_keepalive(c, 1, 1, &e);
+    rc = vrpc_conn_set_keepalive(c, VRPC_USEC_PER_SEC, 1, &e);
     TAP_OK(rc == VRPC_E_UNSUPPORTED && e, "keepalive: a daemon without feature 10 -> UNSUPPORTED");
     vrpc_free(e);
     e = NULL;
@@ -1143,7 +1143,7 @@ static void test_keepalive(void)
         return;
     memset(&k, 0, sizeof(k));
     vrpc_conn_set_close_callback(c, on_close, &k, NULL, NULL);
-    rc = vrpc_conn_set_keepalive(c, 1, 2, &e);
+    rc = vrpc_conn_set_keepalive(c, VRPC_USEC_PER_SEC, 2, &e);
     vrpc_conn_get_timeout(c, &to);
     TAP_OK(rc == 0 && to != UINT64_MAX && to > vrpc_now_usec() && to <= vrpc_now_usec() + 1000000,
            "keepalive: on; the loop's deadline is within the interval");

@@ -613,7 +613,7 @@ static void test_admin(void)
     }
     TAP_OK(vrpc_event_register(a, VRPC_EVENT_DOMAIN(VRPC_DOMAIN_EVENT_ID_LIFECYCLE), NULL, on_event,
                                "admin", NULL, &id, NULL) == VRPC_E_UNSUPPORTED &&
-               vrpc_conn_set_keepalive(a, 5, 5, NULL) == VRPC_E_UNSUPPORTED,
+               vrpc_conn_set_keepalive(a, 5 * VRPC_USEC_PER_SEC, 5, NULL) == VRPC_E_UNSUPPORTED,
            "admin: no events and no keepalive on an admin connection");
     vrpc_conn_close(a);
 }

@@ -37,9 +37,10 @@ static void add_live(long d)
     pthread_mutex_unlock(&lock);
 }
 
-static void *t_malloc(size_t n)
+static void *t_malloc(size_t n, void *opaque)
 {
     void *p;
+    (void)opaque;
     if (should_fail())
         return NULL;
     p = malloc(n ? n : 1);
@@ -48,9 +49,10 @@ static void *t_malloc(size_t n)
     return p;
 }
 
-static void *t_realloc(void *old, size_t n)
+static void *t_realloc(void *old, size_t n, void *opaque)
 {
     void *p;
+    (void)opaque;
     if (should_fail())
         return NULL;
     p = realloc(old, n ? n : 1);
@@ -59,8 +61,9 @@ static void *t_realloc(void *old, size_t n)
     return p;
 }
 
-static void t_free(void *p)
+static void t_free(void *p, void *opaque)
 {
+    (void)opaque;
     if (p)
         add_live(-1);
     free(p);
@@ -116,7 +119,8 @@ int main(void)
         return 0;
     }
     fds0 = fault_count_fds();
-    vrpc_set_allocator(t_malloc, t_realloc, t_free);
+    vrpc_set_allocator(
+        &(vrpc_allocator){.alloc_fn = t_malloc, .realloc_fn = t_realloc, .free_fn = t_free});
 
     rc = sequence(uri, &step);
     total = n_allocs;
@@ -163,7 +167,7 @@ int main(void)
 
     rc = sequence(uri, &step);
     TAP_OK(rc == 0 && live == 0, "the sequence succeeds again afterwards");
-    vrpc_set_allocator(NULL, NULL, NULL);
+    vrpc_set_allocator(NULL);
     free(uri);
     return tap_done();
 }

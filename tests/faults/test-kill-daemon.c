@@ -55,7 +55,7 @@ static void *sender(void *arg)
     int i;
 
     for (i = 0; i < NPER; i++)
-        if (vrpc_call_send(c, &vrpc_pd_node_get_info, NULL, &p[i]) != 0)
+        if (vrpc_call_send(c, &vrpc_pd_node_get_info, NULL, &p[i], NULL) != 0)
             p[i] = NULL;
     pthread_barrier_wait(&sent);
     for (i = 0; i < NPER; i++) {

@@ -120,7 +120,7 @@ static char *workload(void)
             vrpc_free(xr);
             /* A pipeline: 64 calls queued before the first reply is read. */
             for (int i = 0; i < NPIPE; i++)
-                if (vrpc_call_send(c, &vrpc_pd_node_get_info, NULL, &p[i]) != 0)
+                if (vrpc_call_send(c, &vrpc_pd_node_get_info, NULL, &p[i], NULL) != 0)
                     p[i] = NULL;
             for (int i = NPIPE - 1; i >= 0; i--) {
                 void *ret = NULL;

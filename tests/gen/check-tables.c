@@ -21,11 +21,13 @@ int vrpc_call(vrpc_conn *c, const vrpc_proc *proc, const void *args, void **ret,
     return VRPC_E_UNSUPPORTED;
 }
 
-int vrpc_call_send(vrpc_conn *c, const vrpc_proc *proc, const void *args, vrpc_pending **out)
+int vrpc_call_send(vrpc_conn *c, const vrpc_proc *proc, const void *args, vrpc_pending **out,
+                   vrpc_error **err)
 {
     (void)c;
     (void)proc;
     (void)args;
+    (void)err;
     *out = NULL;
     return VRPC_E_UNSUPPORTED;
 }

@@ -642,10 +642,10 @@ static int call_for(vrpc_conn *c, const vrpc_proc *proc, const void *args, int t
                     void **ret, vrpc_error **err)
 {
     vrpc_pending *p = NULL;
-    int rc = vrpc_call_send(c, proc, args, &p);
+    int rc = vrpc_call_send(c, proc, args, &p, NULL);
     if (rc) /* a dead connection: the blocking call says why */
         return vrpc_call(c, proc, args, ret, err);
-    return vrpc_call_wait_timeout(c, p, ret, err, timeout_ms);
+    return vrpc_call_wait_timeout(c, p, ret, err, (uint64_t)timeout_ms * VRPC_USEC_PER_MSEC);
 }
 
 static bool msg_has(const vrpc_error *e, const char *want)
@@ -1021,7 +1021,7 @@ static void test_deaf(void)
     c = open_on(&s, script_deaf, NULL);
     memset(big, 'x', sizeof(big));
     t0 = hs_now_ms();
-    rc[0] = vrpc_call_send(c, &vrpc_pd_connect_get_hostname, NULL, &p[0]);
+    rc[0] = vrpc_call_send(c, &vrpc_pd_connect_get_hostname, NULL, &p[0], NULL);
     {
         /* A 24 MiB call (no libvirt argument is that big: a private procedure). */
         static const vrpc_type td_opq = {.name = "opq",
@@ -1043,18 +1043,18 @@ static void test_deaf(void)
                                           .stream_param = -1,
                                           .args = &td_blob};
         vrpc_bytes blob = {sizeof(big), (uint8_t *)big};
-        rc[1] = vrpc_call_send(c, &pd_sink, &blob, &p[1]);
-        rc[2] = vrpc_call_send(c, &pd_sink, &blob, &p[2]);
+        rc[1] = vrpc_call_send(c, &pd_sink, &blob, &p[1], NULL);
+        rc[2] = vrpc_call_send(c, &pd_sink, &blob, &p[2], NULL);
         {
             vrpc_pending *q = NULL;
-            rc4 = vrpc_call_send(c, &pd_sink, &blob, &q);
+            rc4 = vrpc_call_send(c, &pd_sink, &blob, &q, NULL);
             TAP_OK(rc[0] == 0 && rc[1] == 0 && rc[2] == 0 && rc4 == VRPC_E_AGAIN && q == NULL &&
                        hs_now_ms() - t0 < 2000,
                    "reads nothing: vrpc_call_send never blocks; over the 64 MiB queue -> "
                    "VRPC_E_AGAIN");
         }
         t0 = hs_now_ms();
-        rc4 = vrpc_call_wait_timeout(c, p[1], NULL, &e, 300);
+        rc4 = vrpc_call_wait_timeout(c, p[1], NULL, &e, 300 * VRPC_USEC_PER_MSEC);
         t1 = hs_now_ms() - t0;
         TAP_OK(rc4 == VRPC_E_TIMEOUT && msg_has(e, "within 300 ms") && t1 < 1500,
                "reads nothing: waiting for a 24 MiB call stuck in the socket times out (%lld ms)",

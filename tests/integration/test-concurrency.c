@@ -125,20 +125,20 @@ static void *pipeliner_main(void *arg)
         switch (calls[i].kind) {
         case 0: {
             vrpc_domain_get_info_args a = {.dom = ref.dom};
-            rc = vrpc_domain_get_info_send(c, &a, &calls[i].ck.info);
+            rc = vrpc_domain_get_info_send(c, &a, &calls[i].ck.info, NULL);
             if (rc == 0)
                 calls[i].serial = vrpc_pending_serial(calls[i].ck.info.p);
             break;
         }
         case 1:
-            rc = vrpc_connect_get_hostname_send(c, &calls[i].ck.host);
+            rc = vrpc_connect_get_hostname_send(c, &calls[i].ck.host, NULL);
             if (rc == 0)
                 calls[i].serial = vrpc_pending_serial(calls[i].ck.host.p);
             break;
         default: {
             vrpc_domain_lookup_by_name_args a = {.name =
                                                      calls[i].kind == 2 ? ref.name : missing_name};
-            rc = vrpc_domain_lookup_by_name_send(c, &a, &calls[i].ck.lookup);
+            rc = vrpc_domain_lookup_by_name_send(c, &a, &calls[i].ck.lookup, NULL);
             if (rc == 0)
                 calls[i].serial = vrpc_pending_serial(calls[i].ck.lookup.p);
             break;
@@ -319,7 +319,7 @@ static void test_poll_discard(void)
     for (int i = 0; i < 100; i++) {
         vrpc_domain_get_xml_desc_args a = {.dom = ref.dom, .flags = 0};
         vrpc_domain_get_xml_desc_cookie ck;
-        if (vrpc_domain_get_xml_desc_send(c, &a, &ck) == 0) {
+        if (vrpc_domain_get_xml_desc_send(c, &a, &ck, NULL) == 0) {
             sent++;
             vrpc_call_discard(c, ck.p);
         }
@@ -334,7 +334,7 @@ static void test_poll_discard(void)
     /* poll: never blocks, AGAIN until the reply is there */
     vrpc_domain_lookup_by_name_args la = {.name = ref.name};
     vrpc_pending *p = NULL;
-    rc = vrpc_call_send(c, &vrpc_pd_domain_lookup_by_name, &la, &p);
+    rc = vrpc_call_send(c, &vrpc_pd_domain_lookup_by_name, &la, &p, NULL);
     int again = 0, prc = VRPC_E_AGAIN;
     void *ret = NULL;
     vrpc_error *e = NULL;

@@ -46,7 +46,7 @@ static void test_need_results(void)
     vrpc_free(r);
     r = NULL;
 
-    rc = vrpc_connect_list_all_domains_send(c, &a, &ck);
+    rc = vrpc_connect_list_all_domains_send(c, &a, &ck, NULL);
     if (rc == 0)
         rc = IT(vrpc_connect_list_all_domains_reply, c, ck, &r);
     TAP_OK(rc == 0 && r->domains.n == nv, "... and with _send/_reply: %u domains",

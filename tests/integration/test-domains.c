@@ -1801,6 +1801,14 @@ static void test_local_errors(void)
         rc = ITQ(vrpc_domain_set_metadata, c, &sa);
         TAP_OK(rc == VRPC_E_TOO_BIG, "a %zu-byte string is refused locally with VRPC_E_TOO_BIG: %d",
                n, rc);
+        /* The non-blocking send says why too. */
+        vrpc_domain_set_metadata_cookie ck = {.p = (vrpc_pending *)&ck};
+        vrpc_error *se = NULL;
+        rc = vrpc_domain_set_metadata_send(c, &sa, &ck, &se);
+        TAP_OK(rc == VRPC_E_TOO_BIG && ck.p == NULL && se && se->message &&
+                   strstr(se->message, "domain_set_metadata"),
+               "its _send refuses it too, with the reason in the error: %s", it_errstr(se));
+        vrpc_free(se);
         vrpc_connect_get_hostname_ret *h = NULL;
         TAP_OK(IT(vrpc_connect_get_hostname, c, &h) == 0 && vrpc_conn_get_status(c) == 0,
                "the connection still works after the refused call");

@@ -112,7 +112,7 @@ __attribute__((unused)) static void lc_calls_send(lc_calls *k, vrpc_conn *c, int
     k->n = n;
     k->deadline = vrpc_now_usec() + 10000000;
     for (i = 0; i < n; i++)
-        if (vrpc_call_send(c, &vrpc_pd_domain_lookup_by_name, &a, &k->p[i]) != 0) {
+        if (vrpc_call_send(c, &vrpc_pd_domain_lookup_by_name, &a, &k->p[i], NULL) != 0) {
             k->p[i] = NULL;
             k->failed++;
             k->done++;

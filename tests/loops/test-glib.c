@@ -129,7 +129,7 @@ int main(int argc, char **argv)
 
     /* Keepalive: the daemon drops silent clients after ~3 s. */
     TAP_OK(vrpc_conn_open(&unserved, uri, 0, &err) == 0 &&
-               vrpc_conn_set_keepalive(unserved, 5, 5, &err) == 0,
+               vrpc_conn_set_keepalive(unserved, 5 * VRPC_USEC_PER_SEC, 5, &err) == 0,
            "a connection that advertises keepalive and is not served");
     cpu = lc_cpu_seconds();
     run_loop(NULL, 4500);

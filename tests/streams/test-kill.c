@@ -66,7 +66,7 @@ static void *writer(void *arg)
 static void *waiter(void *arg)
 {
     worker *w = arg;
-    w->rc = vrpc_stream_wait_readable(w->st, -1);
+    w->rc = vrpc_stream_wait_readable(w->st, VRPC_USEC_INFINITY);
     w->at = su_now_ms();
     return NULL;
 }

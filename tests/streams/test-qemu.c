@@ -72,7 +72,7 @@ static bool read_until(vrpc_stream *st, char *buf, size_t cap, size_t *len, cons
         ssize_t n;
         if (left <= 0 || *len + 1 >= cap)
             return false;
-        if (vrpc_stream_wait_readable(st, (int)left) != 1)
+        if (vrpc_stream_wait_readable(st, (uint64_t)left * VRPC_USEC_PER_MSEC) != 1)
             return false;
         n = vrpc_stream_recv(st, buf + *len, cap - *len - 1, VRPC_STREAM_NONBLOCK, NULL);
         if (n == VRPC_E_AGAIN)

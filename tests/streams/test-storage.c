@@ -256,7 +256,7 @@ static void test_raw_api(void)
                              VRPC_STREAM_NONBLOCK, &e);
         if (n == VRPC_E_AGAIN) {
             again++;
-            if (vrpc_stream_wait_readable(st, 10000) != 1) {
+            if (vrpc_stream_wait_readable(st, 10 * VRPC_USEC_PER_SEC) != 1) {
                 rc = VRPC_E_TIMEOUT;
                 break;
             }

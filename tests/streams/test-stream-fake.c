@@ -492,7 +492,7 @@ static void test_errors(void)
     TAP_OK(vrpc_stream_is_sparse(st2), "S3: the sparse flag of the upload makes a sparse stream");
     rc = vrpc_stream_send_hole(st2, 12345, 0, &e);
     TAP_OK(rc == 0, "S3: send_hole");
-    rc = vrpc_stream_wait_readable(st2, 5000);
+    rc = vrpc_stream_wait_readable(st2, 5 * VRPC_USEC_PER_SEC);
     n = vrpc_stream_send(st2, "x", 1, 0, &e);
     TAP_OK(rc == 1 && n == VRPC_E_REMOTE && e && e->message &&
                strcmp(e->message, "hole refused") == 0,
@@ -807,10 +807,10 @@ static void test_nonblock(void)
     open_download(c, false, &st, NULL);
     n = vrpc_stream_recv(st, buf, sizeof(buf), VRPC_STREAM_NONBLOCK, NULL);
     TAP_OK(n == VRPC_E_AGAIN, "S7: a non-blocking receive with nothing there: VRPC_E_AGAIN");
-    rc = vrpc_stream_wait_readable(st, 100);
+    rc = vrpc_stream_wait_readable(st, 100 * VRPC_USEC_PER_MSEC);
     TAP_OK(rc == 0, "S7: wait_readable times out");
     atomic_store(&f.step, 1);
-    rc = vrpc_stream_wait_readable(st, 5000);
+    rc = vrpc_stream_wait_readable(st, 5 * VRPC_USEC_PER_SEC);
     n = vrpc_stream_recv(st, buf, sizeof(buf), VRPC_STREAM_NONBLOCK, NULL);
     TAP_OK(rc == 1 && n == 4 && memcmp(buf, "late", 4) == 0,
            "S7: wait_readable, then the data without blocking");
@@ -1077,7 +1077,7 @@ static void test_fds(void)
         close(out[0]);
     vrpc_free(out);
 
-    vrpc_call_send(c, &vrpc_pd_domain_open_graphics_fd, &ga, &pd);
+    vrpc_call_send(c, &vrpc_pd_domain_open_graphics_fd, &ga, &pd, NULL);
     while (atomic_load(&f.step) != 1)
         sleep_ms(5);
     vrpc_call_discard(c, pd);

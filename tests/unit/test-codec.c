@@ -33,9 +33,10 @@ static void a_reset(void)
     a_fail_at = 0;
 }
 
-static void *h_malloc(size_t n)
+static void *h_malloc(size_t n, void *opaque)
 {
     void *p;
+    (void)opaque;
     a_count++;
     if (n > a_largest)
         a_largest = n;
@@ -47,9 +48,10 @@ static void *h_malloc(size_t n)
     return p;
 }
 
-static void *h_realloc(void *p, size_t n)
+static void *h_realloc(void *p, size_t n, void *opaque)
 {
     void *q;
+    (void)opaque;
     a_count++;
     if (n > a_largest)
         a_largest = n;
@@ -61,8 +63,9 @@ static void *h_realloc(void *p, size_t n)
     return q;
 }
 
-static void h_free(void *p)
+static void h_free(void *p, void *opaque)
 {
+    (void)opaque;
     if (p)
         a_live--;
     free(p);
@@ -2031,7 +2034,8 @@ static void test_real_world(void)
 
 int main(void)
 {
-    vrpc_set_allocator(h_malloc, h_realloc, h_free);
+    vrpc_set_allocator(
+        &(vrpc_allocator){.alloc_fn = h_malloc, .realloc_fn = h_realloc, .free_fn = h_free});
 
     test_misc();
     test_helpers();
@@ -2055,6 +2059,6 @@ int main(void)
 #endif
     tap_ok(a_live == 0, "nothing leaked (%ld live allocations)", a_live);
 
-    vrpc_set_allocator(NULL, NULL, NULL);
+    vrpc_set_allocator(NULL);
     return tap_done();
 }

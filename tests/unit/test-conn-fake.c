@@ -384,10 +384,10 @@ static void test_basic(void)
     TAP_OK(vrpc_conn_get_fd(c) >= 0 && vrpc_conn_get_status(c) == 0 && !vrpc_conn_get_uri(c) &&
                !vrpc_conn_get_open_name(c) && !vrpc_conn_get_socket_path(c),
            "basic: new_fd connection is usable, no URI");
-    rc = vrpc_call_send(c, &pd_void, NULL, &p0);
+    rc = vrpc_call_send(c, &pd_void, NULL, &p0, NULL);
     TAP_OK(rc == 0 && vrpc_pending_serial(p0) == 0, "basic: first serial is 0");
-    rc = vrpc_call_send(c, &pd_void, NULL, &p1);
-    rc |= vrpc_call_send(c, &pd_void, NULL, &p2);
+    rc = vrpc_call_send(c, &pd_void, NULL, &p1, NULL);
+    rc |= vrpc_call_send(c, &pd_void, NULL, &p2, NULL);
     TAP_OK(rc == 0 && vrpc_pending_serial(p1) == 1 && vrpc_pending_serial(p2) == 2,
            "basic: serials increase by one");
     TAP_OK(vrpc_call_wait(c, p2, &ret, NULL) == 0 && ret == NULL &&
@@ -401,8 +401,13 @@ static void test_basic(void)
            "basic: missing arguments -> INVALID");
     vrpc_free(e);
     e = NULL;
-    TAP_OK(vrpc_call_send(NULL, &pd_void, NULL, &p0) == VRPC_E_INVALID &&
-               vrpc_call_send(c, NULL, NULL, &p0) == VRPC_E_INVALID &&
+    rc = vrpc_call_send(c, &pd_echo, NULL, &p0, &e);
+    TAP_OK(rc == VRPC_E_INVALID && p0 == NULL && e && strstr(e->message, "needs arguments"),
+           "basic: a send without arguments -> INVALID with the reason in the error");
+    vrpc_free(e);
+    e = NULL;
+    TAP_OK(vrpc_call_send(NULL, &pd_void, NULL, &p0, NULL) == VRPC_E_INVALID &&
+               vrpc_call_send(c, NULL, NULL, &p0, NULL) == VRPC_E_INVALID &&
                vrpc_call_wait(c, NULL, NULL, NULL) == VRPC_E_INVALID &&
                vrpc_conn_process(NULL) == VRPC_E_INVALID && vrpc_conn_get_fd(NULL) == -1,
            "basic: NULL arguments rejected");
@@ -440,7 +445,7 @@ static void test_out_of_order(void)
     fake_start(&f, &c, script_scrambled);
     for (i = 0; i < 6; i++) {
         echo_args a = {(uint32_t)(100 + i)};
-        if (vrpc_call_send(c, &pd_echo, &a, &p[i]))
+        if (vrpc_call_send(c, &pd_echo, &a, &p[i], NULL))
             ok = 0;
     }
     for (i = 0; i < 6 && ok; i++) {
@@ -490,7 +495,7 @@ static void *pipelining_worker(void *arg)
     int i;
     for (i = 0; i < NPIPE; i++) {
         echo_args a = {(uint32_t)(900000000u + (uint32_t)i)};
-        if (vrpc_call_send(w->c, &pd_echo, &a, &p[i]))
+        if (vrpc_call_send(w->c, &pd_echo, &a, &p[i], NULL))
             w->bad++;
     }
     for (i = 0; i < NPIPE; i++) {
@@ -708,9 +713,15 @@ static void test_break(break_kind k, int want_rc, const char *want_msg, const ch
     TAP_OK(vrpc_conn_get_status(c) == want_rc && vrpc_conn_get_fd(c) == -1 && c->tr == NULL,
            "%s: sticky status, socket closed", what);
     TAP_OK(call_echo(c, 2, &y, &e) == want_rc && e && strstr(e->message, want_msg) &&
-               vrpc_call_send(c, &pd_void, NULL, &p) == want_rc && p == NULL &&
+               vrpc_call_send(c, &pd_void, NULL, &p, NULL) == want_rc && p == NULL &&
                vrpc_conn_process(c) == want_rc,
            "%s: later calls fail at once with the same error", what);
+    vrpc_free(e);
+    e = NULL;
+    p = (vrpc_pending *)&p; /* not NULL: the failed send must clear it */
+    TAP_OK(vrpc_call_send(c, &pd_void, NULL, &p, &e) == want_rc && p == NULL && e && e->message &&
+               strstr(e->message, want_msg),
+           "%s: a send says why it failed (%s)", what, e && e->message ? e->message : "no error");
     vrpc_free(e);
     vrpc_conn_close(c);
     fake_finish(&f);
@@ -888,7 +899,7 @@ static void test_discard_and_poll(void)
     int rc, i;
 
     fake_start(&f, &c, script_gated);
-    rc = vrpc_call_send(c, &pd_echo, &a, &p);
+    rc = vrpc_call_send(c, &pd_echo, &a, &p, NULL);
     TAP_OK(rc == 0 && vrpc_call_poll(c, p, (void **)&r, NULL) == VRPC_E_AGAIN && r == NULL,
            "poll: VRPC_E_AGAIN while the reply is not there");
     TAP_OK(vrpc_call_poll(c, p, (void **)&r, NULL) == VRPC_E_AGAIN,
@@ -905,12 +916,12 @@ static void test_discard_and_poll(void)
     r = NULL;
 
     /* Discard before the reply: dropped when it comes. */
-    rc = vrpc_call_send(c, &pd_echo, &a, &p);
+    rc = vrpc_call_send(c, &pd_echo, &a, &p, NULL);
     vrpc_call_discard(c, p);
     gate_open(&f);
     /* Discard after the reply arrived. */
     a.x = 8;
-    rc |= vrpc_call_send(c, &pd_echo, &a, &q);
+    rc |= vrpc_call_send(c, &pd_echo, &a, &q, NULL);
     gate_open(&f);
     for (i = 0; i < 500; i++) {
         vrpc_conn_process(c);
@@ -926,15 +937,15 @@ static void test_discard_and_poll(void)
     TAP_OK(rc == 0 && c->proto.calls.count == 0 && c->live == NULL,
            "discard: before and after the reply, nothing left");
     a.x = 9;
-    rc = vrpc_call_send(c, &pd_echo, &a, &p);
+    rc = vrpc_call_send(c, &pd_echo, &a, &p, NULL);
     gate_open(&f);
     rc |= vrpc_call_wait(c, p, (void **)&r, NULL);
     TAP_OK(rc == 0 && r && r->y == 28, "discard: later calls unaffected");
     vrpc_free(r);
 
     /* Handles still pending at close are released by close. */
-    rc = vrpc_call_send(c, &pd_echo, &a, &p);
-    rc |= vrpc_call_send(c, &pd_echo, &a, &q);
+    rc = vrpc_call_send(c, &pd_echo, &a, &p, NULL);
+    rc |= vrpc_call_send(c, &pd_echo, &a, &q, NULL);
     TAP_OK(rc == 0, "close: with two uncollected calls");
     vrpc_conn_close(c);
     fake_finish(&f);
@@ -957,9 +968,9 @@ static void test_queue_cap(void)
     fake_start(&f, &c, script_stall);
     b.data.len = 30u << 20;
     b.data.data = calloc(1, b.data.len);
-    rc0 = vrpc_call_send(c, &pd_sink, &b, &p[0]);
-    rc1 = vrpc_call_send(c, &pd_sink, &b, &p[1]);
-    rc2 = vrpc_call_send(c, &pd_sink, &b, &p[2]);
+    rc0 = vrpc_call_send(c, &pd_sink, &b, &p[0], NULL);
+    rc1 = vrpc_call_send(c, &pd_sink, &b, &p[1], NULL);
+    rc2 = vrpc_call_send(c, &pd_sink, &b, &p[2], NULL);
     TAP_OK(rc0 == 0 && rc1 == 0 && rc2 == VRPC_E_AGAIN && p[2] == NULL,
            "queue cap: a third 30 MiB call over the 64 MiB queue -> VRPC_E_AGAIN");
     TAP_OK(vrpc_pending_serial(p[1]) == 1, "queue cap: refused call took no serial");
@@ -998,9 +1009,9 @@ static void test_big(void)
         echo_args a1 = {1u << 20}, a2 = {5}, a3 = {70000};
         blob *r1 = NULL, *r3 = NULL;
         echo_ret *r2 = NULL;
-        int rc = vrpc_call_send(c, &pd_blob, &a1, &p[0]);
-        rc |= vrpc_call_send(c, &pd_echo, &a2, &p[1]);
-        rc |= vrpc_call_send(c, &pd_blob, &a3, &p[2]);
+        int rc = vrpc_call_send(c, &pd_blob, &a1, &p[0], NULL);
+        rc |= vrpc_call_send(c, &pd_echo, &a2, &p[1], NULL);
+        rc |= vrpc_call_send(c, &pd_blob, &a3, &p[2], NULL);
         rc |= vrpc_call_wait(c, p[1], (void **)&r2, NULL);
         rc |= vrpc_call_wait(c, p[2], (void **)&r3, NULL);
         rc |= vrpc_call_wait(c, p[0], (void **)&r1, NULL);

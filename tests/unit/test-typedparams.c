@@ -492,21 +492,29 @@ static void test_codec_round_trip(void)
 
 /* An allocator that fails the n-th allocation from now (-1: never). */
 static long fail_in = -1;
-static void *fail_malloc(size_t n)
+static void *fail_malloc(size_t n, void *opaque)
 {
+    (void)opaque;
     if (fail_in == 0)
         return NULL;
     if (fail_in > 0)
         fail_in--;
     return malloc(n ? n : 1);
 }
-static void *fail_realloc(void *p, size_t n)
+static void *fail_realloc(void *p, size_t n, void *opaque)
 {
+    (void)opaque;
     if (fail_in == 0)
         return NULL;
     if (fail_in > 0)
         fail_in--;
     return realloc(p, n ? n : 1);
+}
+
+static void libc_free(void *p, void *opaque)
+{
+    (void)opaque;
+    free(p);
 }
 
 static void test_out_of_memory(void)
@@ -519,7 +527,8 @@ static void test_out_of_memory(void)
         TAP_OK(0, "new");
         return;
     }
-    vrpc_set_allocator(fail_malloc, fail_realloc, free);
+    vrpc_set_allocator(&(vrpc_allocator){
+        .alloc_fn = fail_malloc, .realloc_fn = fail_realloc, .free_fn = libc_free});
     for (long k = 0; k < 12; k++) {
         vrpc_error *e = NULL;
         uint32_t before = vrpc_typed_params_count(b);
@@ -538,7 +547,7 @@ static void test_out_of_memory(void)
         }
         vrpc_free(e);
     }
-    vrpc_set_allocator(NULL, NULL, NULL);
+    vrpc_set_allocator(NULL);
     TAP_OK(failures > 0, "allocation failures were injected (%d)", failures);
     TAP_OK(kept, "an add that runs out of memory adds nothing; one that succeeds adds all");
     vrpc_typed_params_free(b);

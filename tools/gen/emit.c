@@ -292,16 +292,16 @@ static void emit_proc_prototypes(sbuf *o, const proc *pr, bool definition)
     if (!definition)
         sb_printf(o,
                   "/* %s: send without waiting; collect with vrpc_%s_reply(), whose reply is "
-                  "released with vrpc_free(). */\n",
+                  "released with vrpc_free(); on failure *err (if err) says why. */\n",
                   x, n);
     sb_printf(o, "%sint vrpc_%s_send(vrpc_conn *c", ex, n);
     if (args)
         sb_printf(o, ", const %s *args", args);
-    sb_printf(o, ", vrpc_%s_cookie *cookie)%s", n, end);
+    sb_printf(o, ", vrpc_%s_cookie *cookie, vrpc_error **err)%s", n, end);
     if (definition)
         sb_printf(o,
-                  "{\n    if (!cookie)\n        return VRPC_E_INVALID;\n    cookie->p = NULL;\n"
-                  "    return vrpc_call_send(c, &vrpc_pd_%s, %s, &cookie->p);\n}\n\n",
+                  "{\n    return vrpc_call_send(c, &vrpc_pd_%s, %s, cookie ? &cookie->p : NULL, "
+                  "err);\n}\n\n",
                   n, send_args_expr(pr));
 
     /* reply */

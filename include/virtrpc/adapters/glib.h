@@ -15,7 +15,7 @@
  * that runs the context. The interest is asked again before every poll
  * (prepare). Since the loop now answers the daemon's PINGs while the
  * program is idle, vrpc_glib_attach() turns keepalive on
- * (VRPC_KEEPALIVE_DEFAULT_INTERVAL / _COUNT; vrpc_glib_attach_full() takes
+ * (VRPC_KEEPALIVE_DEFAULT_INTERVAL_USEC / _COUNT; vrpc_glib_attach_full() takes
  * other values, or 0 to leave keepalive as it is). Turning it on blocks for
  * the daemon's answer once.
  *
@@ -135,14 +135,15 @@ static GSourceFuncs vrpc_glib__funcs = {
 };
 
 /*
- * Attach c to ctx (NULL: the default main context). keepalive_interval > 0:
- * turn keepalive on with it and keepalive_count (VRPC_E_UNSUPPORTED from a
- * daemon without keepalive is not an error); 0: leave keepalive alone.
+ * Attach c to ctx (NULL: the default main context). keepalive_interval_usec
+ * > 0 (microseconds): turn keepalive on with it and keepalive_count
+ * (VRPC_E_UNSUPPORTED from a daemon without keepalive is not an error); 0:
+ * leave keepalive alone.
  * Returns the source (the caller holds a reference, released by
  * vrpc_glib_detach()), or NULL with *err set (err may be NULL).
  */
 static inline vrpc_glib_source *vrpc_glib_attach_full(vrpc_conn *c, GMainContext *ctx,
-                                                      int keepalive_interval,
+                                                      uint64_t keepalive_interval_usec,
                                                       unsigned int keepalive_count,
                                                       vrpc_error **err)
 {
@@ -154,8 +155,8 @@ static inline vrpc_glib_source *vrpc_glib_attach_full(vrpc_conn *c, GMainContext
             *err = NULL;
         return NULL;
     }
-    if (keepalive_interval > 0) {
-        rc = vrpc_conn_set_keepalive(c, keepalive_interval, keepalive_count, err);
+    if (keepalive_interval_usec > 0) {
+        rc = vrpc_conn_set_keepalive(c, keepalive_interval_usec, keepalive_count, err);
         if (rc != 0 && rc != VRPC_E_UNSUPPORTED)
             return NULL;
         if (rc == VRPC_E_UNSUPPORTED && err) {
@@ -175,10 +176,10 @@ static inline vrpc_glib_source *vrpc_glib_attach_full(vrpc_conn *c, GMainContext
     return s;
 }
 
-/* vrpc_glib_attach_full() with VRPC_KEEPALIVE_DEFAULT_INTERVAL / _COUNT. */
+/* vrpc_glib_attach_full() with VRPC_KEEPALIVE_DEFAULT_INTERVAL_USEC / _COUNT. */
 static inline vrpc_glib_source *vrpc_glib_attach(vrpc_conn *c, GMainContext *ctx, vrpc_error **err)
 {
-    return vrpc_glib_attach_full(c, ctx, VRPC_KEEPALIVE_DEFAULT_INTERVAL,
+    return vrpc_glib_attach_full(c, ctx, VRPC_KEEPALIVE_DEFAULT_INTERVAL_USEC,
                                  VRPC_KEEPALIVE_DEFAULT_COUNT, err);
 }
 

@@ -139,12 +139,13 @@ static inline void vrpc_uv__timer_cb(uv_timer_t *h)
 }
 
 /*
- * Attach c to loop. keepalive_interval > 0: turn keepalive on with it and
- * keepalive_count (VRPC_E_UNSUPPORTED from a daemon without keepalive is not
- * an error); 0: leave keepalive alone. Returns the adapter, or NULL (*err
+ * Attach c to loop. keepalive_interval_usec > 0 (microseconds): turn
+ * keepalive on with it and keepalive_count (VRPC_E_UNSUPPORTED from a daemon
+ * without keepalive is not an error); 0: leave keepalive alone. Returns the adapter, or NULL (*err
  * set when the connection refused keepalive; err may be NULL).
  */
-static inline vrpc_uv *vrpc_uv_attach_full(vrpc_conn *c, uv_loop_t *loop, int keepalive_interval,
+static inline vrpc_uv *vrpc_uv_attach_full(vrpc_conn *c, uv_loop_t *loop,
+                                           uint64_t keepalive_interval_usec,
                                            unsigned int keepalive_count, vrpc_error **err)
 {
     vrpc_uv *u;
@@ -154,8 +155,8 @@ static inline vrpc_uv *vrpc_uv_attach_full(vrpc_conn *c, uv_loop_t *loop, int ke
         *err = NULL;
     if (fd < 0 || nfd < 0)
         return NULL;
-    if (keepalive_interval > 0) {
-        rc = vrpc_conn_set_keepalive(c, keepalive_interval, keepalive_count, err);
+    if (keepalive_interval_usec > 0) {
+        rc = vrpc_conn_set_keepalive(c, keepalive_interval_usec, keepalive_count, err);
         if (rc != 0 && rc != VRPC_E_UNSUPPORTED)
             return NULL;
         if (rc == VRPC_E_UNSUPPORTED && err) {
@@ -189,10 +190,10 @@ static inline vrpc_uv *vrpc_uv_attach_full(vrpc_conn *c, uv_loop_t *loop, int ke
     return u;
 }
 
-/* vrpc_uv_attach_full() with VRPC_KEEPALIVE_DEFAULT_INTERVAL / _COUNT. */
+/* vrpc_uv_attach_full() with VRPC_KEEPALIVE_DEFAULT_INTERVAL_USEC / _COUNT. */
 static inline vrpc_uv *vrpc_uv_attach(vrpc_conn *c, uv_loop_t *loop, vrpc_error **err)
 {
-    return vrpc_uv_attach_full(c, loop, VRPC_KEEPALIVE_DEFAULT_INTERVAL,
+    return vrpc_uv_attach_full(c, loop, VRPC_KEEPALIVE_DEFAULT_INTERVAL_USEC,
                                VRPC_KEEPALIVE_DEFAULT_COUNT, err);
 }
 
