@@ -222,6 +222,19 @@ static void emit_enums(sbuf *o)
     }
 }
 
+/*
+ * Members of vrpc_error (libvirt's remote_error) that are not on the wire:
+ * room for what a later virtrpc adds to its errors without changing the
+ * struct's size. A new member takes the place of the first reserved slot
+ * and is no larger than a pointer; the codec leaves them zero.
+ */
+static const char *const error_local_members[] = {
+    "void *reserved1",
+    "void *reserved2",
+    "void *reserved3",
+    "void *reserved4",
+};
+
 static void emit_definition(sbuf *o, ntype *t)
 {
     if (t->kind == NT_TYPEDEF) {
@@ -234,6 +247,12 @@ static void emit_definition(sbuf *o, ntype *t)
     if (t->kind == NT_STRUCT) {
         for (size_t i = 0; i < t->nfields; i++)
             member_line(o, &t->fields[i], "    ");
+        if (strcmp(t->cname, "vrpc_error") == 0) {
+            sb_puts(o, "    /* not on the wire: reserved for later members (zero) */\n");
+            for (size_t i = 0; i < sizeof(error_local_members) / sizeof(error_local_members[0]);
+                 i++)
+                sb_printf(o, "    %s;\n", error_local_members[i]);
+        }
     } else {
         sb_printf(o, "    %s; /* discriminant */\n", decl_c(&t->disc, t->disc.name));
         bool any = false;
