@@ -22,7 +22,8 @@ static const struct {
 };
 
 /* Procedures that pass descriptors (libvirt's client calls them with
- * callFull() and descriptors; nothing in the .x files says so). */
+ * callFull() and descriptors; nothing in the .x files says so). Complete for
+ * libvirt 9.0.0; 11.3.0 adds no stream or descriptor procedure. */
 static const struct {
     const char *xname;
     int fds;
@@ -178,11 +179,11 @@ void calls_prepare(void)
 void emit_call_note(sbuf *o, const proc *pr)
 {
     if (proc_need_results(pr))
-        sb_printf(
-            o,
-            "/* %s: the arguments go out with need_results = 1, as libvirt's client sends\n"
-            " * them when its caller asks for the list (vrpc_call() sends them as given). */\n",
-            pr->xname);
+        sb_printf(o,
+                  "/* vrpc_%s() and _send() send need_results = 1, as libvirt's client does\n"
+                  " * when its caller asks for the list; the arguments are not modified\n"
+                  " * (vrpc_call() sends them as given). */\n",
+                  pr->short_name);
     if (proc_string_okay(pr))
         sb_printf(o,
                   "/* vrpc_%s() adds VRPC_TYPED_PARAM_STRING_OKAY to args->flags when the\n"
