@@ -49,7 +49,7 @@ fi
 # Valgrind memcheck on the integration test programs (plain build).
 if [ "${VIRTRPC_SKIP_VALGRIND:-0}" != 1 ]; then
     rm -f "$build"/meson-logs/testlog-valgrind*.json
-    meson test -C "$build" --no-rebuild --print-errorlogs --logbase testlog-valgrind --wrapper "$top/scripts/valgrind-wrap.sh" domains objects admin concurrency params simple events || status=1
+    meson test -C "$build" --no-rebuild --print-errorlogs --logbase testlog-valgrind --wrapper "$top/scripts/valgrind-wrap.sh" domains objects admin concurrency conventions params simple events || status=1
     logs="$logs $(ls "$build"/meson-logs/testlog-valgrind*.json)"
 fi
 # shellcheck disable=SC2086
