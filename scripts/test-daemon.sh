@@ -8,6 +8,9 @@
 #       (e.g. 'listen_tls = 1' 'tls_port = "16600"' 'auth_tcp = "sasl"'); -l makes
 #       it listen on TCP/TLS. Its environment is inherited (SASL_CONF_PATH...).
 #       Sockets in DIR/sys/run; stop it with `stop DIR`.
+#   test-daemon.sh conf DIR [CONFIG-LINE...]
+#       only write DIR/libvirtd.conf as the daemons above get it (sockets in
+#       DIR/run, log in DIR/libvirtd.log), for a daemon started elsewhere.
 #
 # Two daemons are started:
 #  - DIR/sys: a libvirtd serving only its built-in test driver (test:///default),
@@ -128,8 +131,14 @@ start-one)
     LIBVIRT_DRIVER_DIR="$s/drivers" libvirtd -f "$s/libvirtd.conf" -p "$s/pid" -d $listen
     wait_socket "$s/run/libvirt-sock" "$s/libvirtd.log"
     ;;
+conf)
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    shift 2
+    conf "$dir" "$@"
+    ;;
 *)
-    echo "usage: test-daemon.sh start|stop DIR [TCP_PORT] | start-one DIR [-l] [CONFIG-LINE...]" >&2
+    echo "usage: test-daemon.sh start|stop DIR [TCP_PORT] | start-one DIR [-l] [CONFIG-LINE...] | conf DIR [CONFIG-LINE...]" >&2
     exit 2
     ;;
 esac

@@ -8,33 +8,18 @@
 set -u
 exe=$1
 watch=$2
-virsh=${VRPC_VIRSH:-virsh}
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 if [ -z "${VRPC_TEST_DIR:-}" ] || [ ! -S "$VRPC_TEST_DIR/sys/run/libvirt-sock" ]; then
-    echo "1..0 # SKIP no test daemon (VRPC_TEST_DIR)"
-    exit 0
+    skip_all "no test daemon (VRPC_TEST_DIR)"
 fi
 if ! command -v "$virsh" >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
-    echo "1..0 # SKIP needs virsh and python3"
-    exit 0
+    skip_all "needs virsh and python3"
 fi
 uri="test+unix:///default?socket=$VRPC_TEST_DIR/sys/run/libvirt-sock"
-tmp=$(mktemp -d)
+use_tmp
 pids=
-cleanup() {
-    for p in $pids; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT HUP INT TERM
-n=0
-fail=0
-ok() {
-    n=$((n + 1))
-    if [ "$1" = 0 ]; then echo "ok $n - $2"; else
-        echo "not ok $n - $2"
-        fail=1
-    fi
-}
+at_exit 'for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null'
 export LC_ALL=C
 
 dom=evcli-$$
@@ -65,14 +50,14 @@ while [ $i -lt 100 ]; do
     sleep 0.1
     i=$((i + 1))
 done
-ok $([ $i -lt 100 ] && echo 0 || echo 1) "the listeners see a probe domain"
+ok "$([ $i -lt 100 ] && echo 0 || echo 1)" "the listeners see a probe domain"
 
 # The one-domain listener needs the domain to exist when it starts: it
 # failed (no such domain); start it again once the domain is defined.
 "$virsh" -c "$uri" define "$tmp/$dom.xml" >/dev/null
 wait "$one_pid"
 one_rc=$?
-ok $([ $one_rc = 1 ] && grep -q "Domain not found" "$tmp/one.err" && echo 0 || echo 1) \
+ok "$([ $one_rc = 1 ] && grep -q "Domain not found" "$tmp/one.err" && echo 0 || echo 1)" \
     "--domain for a domain that does not exist: status 1 and the daemon's error"
 "$exe" -c "$uri" events lifecycle --domain "$dom" >"$tmp/one.out" 2>"$tmp/one.err" &
 one_pid=$!
@@ -103,8 +88,9 @@ one_rc=$?
 kill "$virsh_pid" "$watch_pid" 2>/dev/null
 wait "$virsh_pid" 2>/dev/null
 wait "$watch_pid" 2>/dev/null
+# shellcheck disable=SC2034 # read by the exit hook
 pids=
-ok $([ $all_rc = 0 ] && [ $one_rc = 0 ] && echo 0 || echo 1) \
+ok "$([ $all_rc = 0 ] && [ $one_rc = 0 ] && echo 0 || echo 1)" \
     "SIGINT ends virtrpc events with status 0 ($all_rc, $one_rc)"
 
 # The same events, in the same order, for both domains.
@@ -139,33 +125,33 @@ for d in "$dom" "$other"; do
         ok 0 "$d: the same events as virsh ($(tr '\n' ',' <"$tmp/v-$d"))"
     else
         ok 1 "$d: the same events as virsh"
-        echo "# virsh:" $(cat "$tmp/v-$d")
-        echo "# virtrpc:" $(cat "$tmp/j-$d")
+        echo "# virsh:" "$(tr "\n" " " <"$tmp/v-$d")"
+        echo "# virtrpc:" "$(tr "\n" " " <"$tmp/j-$d")"
     fi
 done
 norm_json "$tmp/one.out" "$dom" >"$tmp/one-$dom"
 # It started once the domain was defined.
 grep '^lifecycle' "$tmp/v-$dom" | grep -v '^lifecycle Defined' >"$tmp/v-lc-$dom"
-ok $(cmp -s "$tmp/v-lc-$dom" "$tmp/one-$dom" && ! grep -q "$other" "$tmp/one.out" && echo 0 || echo 1) \
+ok "$(cmp -s "$tmp/v-lc-$dom" "$tmp/one-$dom" && ! grep -q "$other" "$tmp/one.out" && echo 0 || echo 1)" \
     "--domain $dom lifecycle: its lifecycle events only ($(wc -l <"$tmp/one.out") lines)"
 grep "^lifecycle" "$tmp/v-$dom" | sed 's/^lifecycle //' | tr 'A-Z' 'a-z' >"$tmp/v-words"
 sed -n "s/^domain $dom: //p" "$tmp/watch.out" >"$tmp/w-words"
-ok $(cmp -s "$tmp/v-words" "$tmp/w-words" && echo 0 || echo 1) \
+ok "$(cmp -s "$tmp/v-words" "$tmp/w-words" && echo 0 || echo 1)" \
     "the watch-events example (its own poll loop) printed the same lifecycle events"
-ok $(python3 -c "
+ok "$(python3 -c "
 import json, sys
 for l in open(sys.argv[1]):
     e = json.loads(l)
     assert set(e) == {'event', 'msg'} and isinstance(e['msg'], dict)
-" "$tmp/all.out" && echo 0 || echo 1) "every line is one JSON object {event, msg}"
+" "$tmp/all.out" && echo 0 || echo 1)" "every line is one JSON object {event, msg}"
 
 # --timeout, --list, usage errors.
 start=$(date +%s)
 "$exe" -c "$uri" events --all --timeout 1 >/dev/null 2>&1
 rc=$?
 el=$(($(date +%s) - start))
-ok $([ $rc = 0 ] && [ $el -le 4 ] && echo 0 || echo 1) "--timeout 1: status 0 after ${el}s"
-ok $("$exe" events --list | grep -q '^storage-pool.refresh ' && echo 0 || echo 1) \
+ok "$([ $rc = 0 ] && [ $el -le 4 ] && echo 0 || echo 1)" "--timeout 1: status 0 after ${el}s"
+ok "$("$exe" events --list | grep -q '^storage-pool.refresh ' && echo 0 || echo 1)" \
     "--list names every event (no connection needed)"
 "$exe" -c "$uri" events >/dev/null 2>&1
 r1=$?
@@ -175,8 +161,7 @@ r2=$?
 r3=$?
 "$exe" -c "$uri" events network.lifecycle --domain test >/dev/null 2>&1
 r4=$?
-ok $([ "$r1$r2$r3$r4" = 2222 ] && echo 0 || echo 1) \
+ok "$([ "$r1$r2$r3$r4" = 2222 ] && echo 0 || echo 1)" \
     "no event, an unknown event, --all with names, --domain with a network event: status 2"
 
-echo "1..$n"
-exit $fail
+finish

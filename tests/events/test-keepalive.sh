@@ -5,28 +5,18 @@
 # kill. The checks are in keepalive-check.c.
 # Usage: test-keepalive.sh SRCDIR KEEPALIVE-CHECK
 set -u
-src=$1
 check=$2
-daemon=$src/scripts/test-daemon.sh
-if [ "$(id -u)" != 0 ] || ! command -v libvirtd >/dev/null 2>&1; then
-    echo "1..0 # SKIP needs root and libvirtd"
-    exit 0
-fi
-tmp=$(mktemp -d)
-cleanup() {
-    for d in stop idle kill; do
-        if [ -f "$tmp/$d/sys/pid" ]; then
-            kill -CONT "$(cat "$tmp/$d/sys/pid")" 2>/dev/null || true
-        fi
-        "$daemon" stop "$tmp/$d" >/dev/null 2>&1 || true
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT HUP INT TERM
-if ! "$daemon" start-one "$tmp/stop" >/dev/null ||
-    ! "$daemon" start-one "$tmp/idle" 'keepalive_interval = 1' 'keepalive_count = 2' >/dev/null ||
-    ! "$daemon" start-one "$tmp/kill" >/dev/null; then
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+need_root_libvirtd
+use_tmp
+if ! daemon_start stop || ! daemon_start idle 'keepalive_interval = 1' 'keepalive_count = 2' ||
+    ! daemon_start kill; then
     echo "Bail out! cannot start the private daemons"
     exit 1
 fi
+# A daemon the checks left stopped (SIGSTOP) must go on to be stopped.
+at_exit 'for d in stop idle kill; do
+    [ -f "$tmp/$d/sys/pid" ] && kill -CONT "$(cat "$tmp/$d/sys/pid")" 2>/dev/null
+done'
 "$check" "$tmp/stop" "$tmp/idle" "$tmp/kill"

@@ -4,21 +4,13 @@
 #   test-kill.sh PROGRAM TEST-DAEMON-SCRIPT
 set -eu
 prog=$1
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 daemon=$2
-dir=$(mktemp -d)
-cleanup() {
-    "$daemon" stop "$dir" >/dev/null 2>&1 || true
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM PIPE
-if [ "$(id -u)" != 0 ] || ! command -v libvirtd >/dev/null 2>&1; then
-    echo "1..0 # SKIP needs root and libvirtd"
-    exit 0
+need_root_libvirtd
+use_tmp
+if ! daemon_start d; then
+    cat "$tmp/d.start" >&2
+    skip_all "the test daemon did not start"
 fi
-if ! "$daemon" start-one "$dir" >"$dir/start.log" 2>&1; then
-    cat "$dir/start.log" >&2
-    echo "1..0 # SKIP the test daemon did not start"
-    exit 0
-fi
-"$prog" "$dir" "$daemon"
+"$prog" "$tmp/d" "$daemon"

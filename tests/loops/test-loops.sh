@@ -5,21 +5,13 @@
 #   test-loops.sh SRCDIR PROGRAM            PROGRAM DIR speaks TAP
 #   test-loops.sh SRCDIR --epoll EPOLL-MANY the epoll example, 200 connections
 set -u
-src=$1
 shift
-daemon=$src/scripts/test-daemon.sh
-if [ "$(id -u)" != 0 ] || ! command -v libvirtd >/dev/null 2>&1; then
-    echo "1..0 # SKIP needs root and libvirtd"
-    exit 0
-fi
-tmp=$(mktemp -d)
-cleanup() {
-    "$daemon" stop "$tmp/d" >/dev/null 2>&1 || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT HUP INT TERM
-if ! "$daemon" start-one "$tmp/d" 'keepalive_interval = 1' 'keepalive_count = 2' \
-    'max_clients = 1000' 'max_anonymous_clients = 1000' >/dev/null; then
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+need_root_libvirtd
+use_tmp
+if ! daemon_start d 'keepalive_interval = 1' 'keepalive_count = 2' \
+    'max_clients = 1000' 'max_anonymous_clients = 1000'; then
     echo "Bail out! cannot start the private daemon"
     exit 1
 fi
@@ -31,18 +23,12 @@ fi
 # The epoll example: 200 connections, 3 s of pipelined calls and events,
 # then 4 s idle (longer than the daemon's keepalive lets a silent client be).
 uri="test+unix:///default?socket=$tmp/d/sys/run/libvirt-sock"
-n=0
-fail=0
-ok() { # COND-STATUS TEXT
-    n=$((n + 1))
-    if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
-}
 start=$(date +%s)
 out=$("$2" "$uri" 200 3 4 4 2>"$tmp/err")
 rc=$?
 end=$(date +%s)
 echo "# $out"
-sed 's/^/# /' "$tmp/err"
+diag "$tmp/err"
 ok $rc "epoll-many exits 0 (every connection alive, no call failed)"
 field() { echo "$out" | awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'; }
 conns=$(field connections)
@@ -63,5 +49,4 @@ awk -v p="${pass:-1e9}" 'BEGIN { exit !(p < 250) }'
 ok $? "no pass over a connection blocks (longest $pass ms)"
 [ $((end - start)) -lt 60 ]
 ok $? "finished in $((end - start)) s"
-echo "1..$n"
-exit $fail
+finish

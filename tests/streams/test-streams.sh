@@ -22,64 +22,36 @@ while [ $# -gt 0 ] && [ "$1" != -- ]; do
 done
 [ $# -gt 0 ] && shift
 
-skip() {
-    echo "1..0 # SKIP $*"
-    exit 0
-}
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 moddir=
 for d in /usr/lib/x86_64-linux-gnu/libvirt/connection-driver /usr/lib/*/libvirt/connection-driver /usr/lib64/libvirt/connection-driver; do
     [ -d "$d" ] && moddir=$d && break
 done
-command -v libvirtd >/dev/null 2>&1 || skip "no libvirtd"
-[ -n "$moddir" ] || skip "no libvirt driver modules"
+command -v libvirtd >/dev/null 2>&1 || skip_all "no libvirtd"
+[ -n "$moddir" ] || skip_all "no libvirt driver modules"
 
 # A short directory name: QEMU's monitor socket path lives below it.
-tmp=$(mktemp -d /tmp/vst.XXXXXX) || exit 1
-chmod 755 "$tmp"
+use_tmp /tmp/vst.XXXXXX
 d=$tmp/d
-pid=
-cleanup() {
-    if [ -f "$d/pid" ]; then
-        p=$(cat "$d/pid" 2>/dev/null)
-        if [ -n "$p" ] && kill "$p" 2>/dev/null; then
-            i=0
-            while kill -0 "$p" 2>/dev/null; do
-                i=$((i + 1))
-                [ $i -gt 100 ] && kill -9 "$p" 2>/dev/null
-                sleep 0.05
-            done
-        fi
-    fi
-    # QEMU processes the daemon started and left behind (a killed daemon).
-    for f in "$d"/state/config/libvirt/qemu/run/*.pid "$d"/state/runtime/libvirt/qemu/run/*.pid; do
-        [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM PIPE
+# QEMU processes the daemon started and left behind (a killed daemon).
+at_exit 'for f in "$d"/state/config/libvirt/qemu/run/*.pid "$d"/state/runtime/libvirt/qemu/run/*.pid; do
+    [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
+done'
+at_exit '[ -f "$d/pid" ] && kill_wait "$(cat "$d/pid" 2>/dev/null)"'
 
 mkdir -p "$d/run" "$d/drivers" "$d/pool" "$d/state/config/libvirt" "$d/state/cache" \
     "$d/state/runtime"
 qemu=0
 for m in $drivers; do
-    [ -f "$moddir/libvirt_driver_$m.so" ] || skip "no libvirt $m driver"
+    [ -f "$moddir/libvirt_driver_$m.so" ] || skip_all "no libvirt $m driver"
     ln -s "$moddir/libvirt_driver_$m.so" "$d/drivers/"
     if [ "$m" = qemu ] && command -v qemu-system-x86_64 >/dev/null 2>&1; then
         qemu=1
     fi
 done
-{
-    echo "unix_sock_dir = \"$d/run\""
-    echo 'unix_sock_rw_perms = "0777"'
-    echo 'unix_sock_ro_perms = "0777"'
-    echo 'auth_unix_rw = "none"'
-    echo 'auth_unix_ro = "none"'
-    echo 'listen_tls = 0'
-    echo "log_outputs = \"3:file:$d/libvirtd.log\""
-    echo 'max_client_requests = 64'
-} >"$d/libvirtd.conf"
+"$daemon" conf "$d"
 # The session qemu driver's configuration: no virtlogd in this sandbox.
 echo 'stdio_handler = "file"' >"$d/state/config/libvirt/qemu.conf"
 
@@ -93,22 +65,17 @@ fi
 (cd "$d" && env -i PATH="$PATH" HOME="$d/state" XDG_CONFIG_HOME="$d/state/config" \
     XDG_CACHE_HOME="$d/state/cache" XDG_RUNTIME_DIR="$d/state/runtime" \
     LIBVIRT_DRIVER_DIR="$d/drivers" $run_as libvirtd -f "$d/libvirtd.conf" -p "$d/pid" -d) ||
-    skip "libvirtd did not start"
-i=0
-while [ ! -S "$d/run/libvirt-sock" ]; do
-    i=$((i + 1))
-    if [ $i -gt 200 ]; then
-        cat "$d/libvirtd.log" >&2
-        skip "libvirtd made no socket"
-    fi
-    sleep 0.05
-done
+    skip_all "libvirtd did not start"
+if ! wait_until 200 test -S "$d/run/libvirt-sock"; then
+    cat "$d/libvirtd.log" >&2
+    skip_all "libvirtd made no socket"
+fi
 
 VRPC_STREAMS_DIR=$d VRPC_STREAMS_SOCKET=$d/run/libvirt-sock VRPC_STREAMS_PIDFILE=$d/pid \
     VRPC_STREAMS_QEMU=$qemu "$prog" "$@"
 rc=$?
 if [ $rc -ne 0 ] && [ -f "$d/libvirtd.log" ]; then
     echo "# daemon log (last lines):"
-    tail -n 20 "$d/libvirtd.log" | sed 's/^/# /'
+    tail -n 20 "$d/libvirtd.log" | diag
 fi
 exit $rc
