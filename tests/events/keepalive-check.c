@@ -19,7 +19,6 @@
  *             threads: every waiter returns an error, nothing hangs, no
  *             descriptor is left.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -33,52 +32,11 @@
 
 #include <virtrpc/virtrpc.h>
 
-#include "../tap.h"
-
-static int64_t now_ms(void)
-{
-    return (int64_t)(vrpc_now_usec() / 1000);
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *de;
-    int n = 0;
-    if (!d)
-        return -1;
-    while ((de = readdir(d)) != NULL)
-        if (de->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - 1;
-}
-
-static char *strf(const char *fmt, const char *a)
-{
-    size_t n = strlen(fmt) + strlen(a) + 1;
-    char *s = malloc(n);
-    if (!s)
-        abort();
-    snprintf(s, n, fmt, a);
-    return s;
-}
-
-static char *uri_of(const char *dir)
-{
-    return strf("test+unix:///default?socket=%s/sys/run/libvirt-sock", dir);
-}
+#include "../testlib.h"
 
 static pid_t pid_of(const char *dir)
 {
-    char *path = strf("%s/sys/pid", dir);
+    char *path = tl_strf("%s/sys/pid", dir);
     FILE *f = fopen(path, "r");
     long pid = -1;
     free(path);
@@ -143,9 +101,9 @@ static void *loop_calls(void *arg)
             break;
         }
         l->calls++;
-        sleep_ms(5);
+        tl_sleep_ms(5);
     }
-    l->ended = now_ms();
+    l->ended = tl_now_ms();
     return NULL;
 }
 
@@ -156,7 +114,7 @@ static void *loop_calls(void *arg)
 
 static void test_stop(const char *dir)
 {
-    char *uri = uri_of(dir);
+    char *uri = tl_sys_uri(dir);
     pid_t pid = pid_of(dir);
     vrpc_conn *c1 = open_uri(uri), *c2 = open_uri(uri);
     closer k1 = {0, -1}, k2 = {0, -1};
@@ -184,10 +142,10 @@ static void test_stop(const char *dir)
     }
     for (i = 0; i < 4; i++)
         while (!atomic_load(&l[i].started))
-            sleep_ms(5);
-    sleep_ms(200);
+            tl_sleep_ms(5);
+    tl_sleep_ms(200);
     kill(pid, SIGSTOP);
-    t0 = now_ms();
+    t0 = tl_now_ms();
     for (i = 0; i < 4; i++) {
         pthread_join(l[i].t, NULL);
         if (l[i].rc == VRPC_E_CLOSED)
@@ -201,7 +159,7 @@ static void test_stop(const char *dir)
     TAP_OK(l[3].ended - t0 <= limit, "stop: a blocking call alone drives the timer (%lld ms)",
            (long long)(l[3].ended - t0));
     for (i = 0; i < 200 && atomic_load(&k1.calls) == 0; i++)
-        sleep_ms(10);
+        tl_sleep_ms(10);
     TAP_OK(atomic_load(&k1.calls) == 1 &&
                atomic_load(&k1.reason) == VRPC_CONNECT_CLOSE_REASON_KEEPALIVE,
            "stop: the event thread reported the close with reason KEEPALIVE (%d)",
@@ -212,16 +170,16 @@ static void test_stop(const char *dir)
                vrpc_conn_get_close_reason(c2) == VRPC_CONNECT_CLOSE_REASON_KEEPALIVE,
            "stop: ... and vrpc_conn_process() on the other connection (%d)",
            atomic_load(&k2.reason));
-    t0 = now_ms();
+    t0 = tl_now_ms();
     rc = lib_version(c1);
-    TAP_OK(rc == VRPC_E_CLOSED && now_ms() - t0 < 100, "stop: later calls fail at once");
+    TAP_OK(rc == VRPC_E_CLOSED && tl_now_ms() - t0 < 100, "stop: later calls fail at once");
 out:
     if (pid > 0)
         kill(pid, SIGCONT);
-    t0 = now_ms();
+    t0 = tl_now_ms();
     vrpc_conn_close(c1);
     vrpc_conn_close(c2);
-    TAP_OK(now_ms() - t0 < 1000, "stop: closing dead connections does not wait");
+    TAP_OK(tl_now_ms() - t0 < 1000, "stop: closing dead connections does not wait");
     free(uri);
 }
 
@@ -231,7 +189,7 @@ out:
 
 static void test_idle(const char *dir)
 {
-    char *uri = uri_of(dir);
+    char *uri = tl_sys_uri(dir);
     vrpc_conn *thread_c = open_uri(uri), *loop_c = open_uri(uri), *adv_c = open_uri(uri),
               *plain_c = open_uri(uri);
     vrpc_connect_supports_feature_args fa = {.feature = 10};
@@ -255,11 +213,11 @@ static void test_idle(const char *dir)
     vrpc_free(fr);
 
     /* The application's loop serves loop_c; the others are idle. */
-    until = now_ms() + IDLE_MS;
-    while (now_ms() < until) {
+    until = tl_now_ms() + IDLE_MS;
+    while (tl_now_ms() < until) {
         struct pollfd pfd[2];
         uint64_t deadline, now = vrpc_now_usec();
-        int timeout = (int)(until - now_ms());
+        int timeout = (int)(until - tl_now_ms());
         pfd[0].fd = vrpc_conn_get_fd(loop_c);
         pfd[0].events = (short)vrpc_conn_get_events(loop_c);
         pfd[1].fd = vrpc_conn_get_notify_fd(loop_c);
@@ -336,7 +294,7 @@ static void *hammer_main(void *arg)
         }
         atomic_fetch_add(&h->calls, 1);
     }
-    h->ended = now_ms();
+    h->ended = tl_now_ms();
     return NULL;
 }
 
@@ -344,9 +302,9 @@ static void *hammer_main(void *arg)
 
 static void test_kill(const char *dir)
 {
-    char *uri = uri_of(dir);
+    char *uri = tl_sys_uri(dir);
     pid_t pid = pid_of(dir);
-    int fds0 = count_fds();
+    int fds0 = tl_count_fds();
     vrpc_conn *c = open_uri(uri);
     closer k = {0, -1};
     hammer h[NHAMMER];
@@ -366,9 +324,9 @@ static void test_kill(const char *dir)
     }
     for (i = 0; i < NHAMMER; i++)
         while (atomic_load(&h[i].calls) < 3)
-            sleep_ms(5);
+            tl_sleep_ms(5);
     kill(pid, SIGKILL);
-    t0 = now_ms();
+    t0 = tl_now_ms();
     for (i = 0; i < NHAMMER; i++) {
         pthread_join(h[i].t, NULL);
         failed += h[i].rc < 0;
@@ -381,17 +339,17 @@ static void test_kill(const char *dir)
            "ms of SIGKILL",
            NHAMMER, total, (long long)(last - t0));
     for (i = 0; i < 200 && atomic_load(&k.calls) == 0; i++)
-        sleep_ms(10);
+        tl_sleep_ms(10);
     TAP_OK(atomic_load(&k.calls) == 1 && atomic_load(&k.reason) == VRPC_CONNECT_CLOSE_REASON_EOF,
            "kill: the close callback says EOF");
 out:
     vrpc_conn_close(c);
-    TAP_OK(count_fds() == fds0, "kill: no descriptor left (%d before, %d after)", fds0,
-           count_fds());
+    TAP_OK(tl_count_fds() == fds0, "kill: no descriptor left (%d before, %d after)", fds0,
+           tl_count_fds());
     {
         vrpc_conn *c2 = NULL;
         int rc = vrpc_conn_open(&c2, uri, 0, NULL);
-        TAP_OK(rc != 0 && !c2 && count_fds() == fds0,
+        TAP_OK(rc != 0 && !c2 && tl_count_fds() == fds0,
                "kill: opening the dead daemon fails cleanly (%s)", vrpc_strerror(rc));
     }
     free(uri);

@@ -5,7 +5,6 @@
  * made to do on demand (legacy event registration, undecodable payloads,
  * floods, unknown callback IDs, CONNECT_EVENT_CONNECTION_CLOSED, silence).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -21,7 +20,7 @@
 
 #include "alloc.h"
 #include "message.h"
-#include "tap.h"
+#include "testlib.h"
 
 /* ---- the fake daemon ---- */
 
@@ -42,60 +41,11 @@ typedef struct fake {
     atomic_int held; /* how many such calls wait at the gate */
 } fake;
 
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *de;
-    int n = 0;
-    if (!d)
-        return -1;
-    while ((de = readdir(d)) != NULL)
-        if (de->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - 1;
-}
-
-static int64_t now_ms(void)
-{
-    return (int64_t)(vrpc_now_usec() / 1000);
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static int read_full(int fd, void *buf, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read(fd, (char *)buf + got, n - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        got += (size_t)r;
-    }
-    return 0;
-}
-
 static int write_full(fake *f, const void *buf, size_t n)
 {
-    size_t done = 0;
-    int rc = 0;
+    int rc;
     pthread_mutex_lock(&f->wlock);
-    while (done < n) {
-        ssize_t r = send(f->fd, (const char *)buf + done, n - done, MSG_NOSIGNAL);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            rc = -1;
-            break;
-        }
-        done += (size_t)r;
-    }
+    rc = tl_send_full(f->fd, buf, n);
     pthread_mutex_unlock(&f->wlock);
     return rc;
 }
@@ -214,12 +164,12 @@ static void *fake_main(void *arg)
         uint8_t hdr[28], *payload;
         vrpc_msg_header h;
         uint32_t len;
-        if (read_full(f->fd, hdr, 28))
+        if (tl_read_full(f->fd, hdr, 28))
             break;
         len = vrpc_get_u32(hdr) - 28;
         vrpc_msg_header_get(hdr + 4, &h);
         payload = malloc(len + 1);
-        if (len && read_full(f->fd, payload, len)) {
+        if (len && tl_read_full(f->fd, payload, len)) {
             free(payload);
             break;
         }
@@ -283,9 +233,9 @@ static void fake_finish(fake *f)
 /* Wait (up to ms) for cond to hold; true if it did. */
 #define WAIT_FOR(cond, ms)                                                                         \
     ({                                                                                             \
-        int64_t until_ = now_ms() + (ms);                                                          \
-        while (!(cond) && now_ms() < until_)                                                       \
-            sleep_ms(2);                                                                           \
+        int64_t until_ = tl_now_ms() + (ms);                                                       \
+        while (!(cond) && tl_now_ms() < until_)                                                    \
+            tl_sleep_ms(2);                                                                        \
         !!(cond);                                                                                  \
     })
 
@@ -581,9 +531,9 @@ static void test_threads(void)
 
     /* vrpc_conn_wait: times out, then wakes for an event. */
     {
-        int64_t t0 = now_ms();
+        int64_t t0 = tl_now_ms();
         int w = vrpc_conn_wait(c, 200000);
-        int64_t dt = now_ms() - t0;
+        int64_t dt = tl_now_ms() - t0;
         TAP_OK(w == 0 && dt >= 150 && dt < 2000, "threads: vrpc_conn_wait times out (%d, %lld ms)",
                w, (long long)dt);
         send_lifecycle(&f, 100, &d, VRPC_DOMAIN_EVENT_UNDEFINED);
@@ -650,7 +600,7 @@ static void on_slow_configure(vrpc_conn *c, const vrpc_event *ev, void *opaque)
     (void)ev;
     (void)opaque;
     atomic_store(&slow_entered, 1);
-    sleep_ms(200);
+    tl_sleep_ms(200);
     vrpc_conn_set_close_callback(c, NULL, NULL, NULL, NULL);
     atomic_store(&slow_done, 1);
 }
@@ -672,9 +622,9 @@ static void test_stop_during_callback(void)
     vrpc_conn_start_event_thread(c);
     send_lifecycle(&f, 100, &d, VRPC_DOMAIN_EVENT_DEFINED);
     WAIT_FOR(atomic_load(&slow_entered), 3000);
-    t0 = now_ms();
+    t0 = tl_now_ms();
     vrpc_conn_stop_event_thread(c);
-    TAP_OK(atomic_load(&slow_done) && now_ms() - t0 < 2000,
+    TAP_OK(atomic_load(&slow_done) && tl_now_ms() - t0 < 2000,
            "stop: stopping the event thread waits for its callback, which may configure the "
            "connection meanwhile");
     vrpc_conn_close(c);
@@ -1039,14 +989,14 @@ static void test_close(void)
             pthread_create(&ts[i], NULL, call_lib_version, &ks[i]);
         }
         WAIT_FOR(atomic_load(&f.held) == 1, 2000);
-        sleep_ms(50);
-        t0 = now_ms();
+        tl_sleep_ms(50);
+        t0 = tl_now_ms();
         shutdown(f.fd, SHUT_RDWR);
         for (i = 0; i < 4; i++) {
             pthread_join(ts[i], NULL);
             failed += ks[i].rc == VRPC_E_CLOSED;
         }
-        TAP_OK(failed == 4 && now_ms() - t0 < 1000,
+        TAP_OK(failed == 4 && tl_now_ms() - t0 < 1000,
                "close: four waiting calls fail with VRPC_E_CLOSED at once when the daemon "
                "hangs up");
     }
@@ -1150,7 +1100,7 @@ static void test_keepalive(void)
     /* An answering daemon: the connection lives through 3 intervals, idle,
      * serviced by the event thread. */
     vrpc_conn_start_event_thread(c);
-    sleep_ms(3300);
+    tl_sleep_ms(3300);
     TAP_OK(vrpc_conn_get_status(c) == 0 && atomic_load(&f.n_pings) >= 2,
            "keepalive: PINGs every interval of silence, PONGs keep it up (%d PINGs)",
            atomic_load(&f.n_pings));
@@ -1159,9 +1109,9 @@ static void test_keepalive(void)
     pthread_create(&t, NULL, call_lib_version, &kc);
     WAIT_FOR(atomic_load(&f.held) == 1, 2000);
     atomic_store(&f.answer_pings, 0);
-    t0 = now_ms();
+    t0 = tl_now_ms();
     pthread_join(t, NULL);
-    dt = now_ms() - t0;
+    dt = tl_now_ms() - t0;
     TAP_OK(kc.rc == VRPC_E_CLOSED && dt >= 1000 && dt <= 1000 * (2 + 1) + 1000,
            "keepalive: a silent daemon is dead within interval * (count + 1) + 1 s; the waiting "
            "call fails (%lld ms)",
@@ -1176,7 +1126,7 @@ static void test_keepalive(void)
 
 int main(void)
 {
-    int fds0 = count_fds();
+    int fds0 = tl_count_fds();
     test_table();
     test_shared();
     test_threads();
@@ -1187,6 +1137,7 @@ int main(void)
     test_legacy();
     test_close();
     test_keepalive();
-    TAP_OK(count_fds() == fds0, "no descriptor leaked (%d before, %d after)", fds0, count_fds());
+    TAP_OK(tl_count_fds() == fds0, "no descriptor leaked (%d before, %d after)", fds0,
+           tl_count_fds());
     return tap_done();
 }

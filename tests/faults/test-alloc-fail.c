@@ -118,7 +118,7 @@ int main(void)
         printf("1..0 # SKIP no test daemon (VRPC_TEST_DIR)\n");
         return 0;
     }
-    fds0 = fault_count_fds();
+    fds0 = tl_count_fds();
     vrpc_set_allocator(
         &(vrpc_allocator){.alloc_fn = t_malloc, .realloc_fn = t_realloc, .free_fn = t_free});
 
@@ -148,9 +148,9 @@ int main(void)
             tap_diag("allocation %ld failing: %ld blocks left", k, live);
             live = 0;
         }
-        if (fault_count_fds() != fds0) {
+        if (tl_count_fds() != fds0) {
             fd_runs++;
-            tap_diag("allocation %ld failing: %d descriptors open, %d before", k, fault_count_fds(),
+            tap_diag("allocation %ld failing: %d descriptors open, %d before", k, tl_count_fds(),
                      fds0);
         }
     }

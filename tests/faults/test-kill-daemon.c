@@ -35,7 +35,7 @@ typedef struct worker {
 
 static void record(worker *w, int rc, vrpc_error *err)
 {
-    w->last_done = fault_now();
+    w->last_done = tl_now();
     if (rc == 0) {
         w->successes++;
     } else {
@@ -96,7 +96,7 @@ static void *watchdog(void *arg)
 
 static pid_t read_pid(const char *dir)
 {
-    char *path = fault_strf("%s/sys/pid", dir);
+    char *path = tl_strf("%s/sys/pid", dir);
     FILE *f = fopen(path, "r");
     long pid = 0;
     free(path);
@@ -122,8 +122,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: test-kill-daemon DIR TEST-DAEMON-SCRIPT\n");
         return 2;
     }
-    uri = fault_strf("test+unix:///default?socket=%s/sys/run/libvirt-sock", argv[1]);
-    fds0 = fault_count_fds();
+    uri = tl_strf("test+unix:///default?socket=%s/sys/run/libvirt-sock", argv[1]);
+    fds0 = tl_count_fds();
     rc = vrpc_conn_open(&c, uri, 0, &err);
     if (!TAP_OK(rc == 0, "open the private daemon")) {
         tap_diag("%s", err && err->message ? err->message : "?");
@@ -141,7 +141,7 @@ int main(int argc, char **argv)
     usleep(300 * 1000); /* the blocking callers are in their calls */
     pthread_create(&wd, NULL, watchdog, NULL);
     pthread_detach(wd);
-    t_kill = fault_now();
+    t_kill = tl_now();
     kill(pid, SIGKILL);
     for (i = 0; i < NSENDERS + NBLOCKERS; i++) {
         double d;
@@ -169,10 +169,10 @@ int main(int argc, char **argv)
            worst);
     {
         vrpc_node_get_info_ret *r = NULL;
-        double t0 = fault_now();
+        double t0 = tl_now();
         rc = vrpc_node_get_info(c, &r, &err);
-        TAP_OK(rc != 0 && fault_now() - t0 < 1.0,
-               "a call on the dead connection fails at once (%s)", vrpc_strerror(rc));
+        TAP_OK(rc != 0 && tl_now() - t0 < 1.0, "a call on the dead connection fails at once (%s)",
+               vrpc_strerror(rc));
         vrpc_free(r);
         vrpc_free(err);
         err = NULL;
@@ -180,11 +180,11 @@ int main(int argc, char **argv)
     vrpc_conn_close(c);
     c = NULL;
     pthread_barrier_destroy(&sent);
-    TAP_OK(fault_count_fds() == fds0, "no descriptor left after close (%d, %d before)",
-           fault_count_fds(), fds0);
+    TAP_OK(tl_count_fds() == fds0, "no descriptor left after close (%d, %d before)", tl_count_fds(),
+           fds0);
 
-    cmd = fault_strf("'%s' stop '%s' >/dev/null 2>&1; '%s' start-one '%s' >/dev/null 2>&1", argv[2],
-                     argv[1], argv[2], argv[1]);
+    cmd = tl_strf("'%s' stop '%s' >/dev/null 2>&1; '%s' start-one '%s' >/dev/null 2>&1", argv[2],
+                  argv[1], argv[2], argv[1]);
     rc = system(cmd);
     free(cmd);
     TAP_OK(rc == 0, "restart the daemon");

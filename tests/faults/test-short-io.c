@@ -90,11 +90,11 @@ static char *workload(void)
         vrpc_free(r);
     }
     {
-        char *xml = fault_strf("<domain type='test'><name>%s</name>"
-                               "<uuid>6b2c3fbe-6c5d-4f3e-8d1e-2a7c5b0e9f%02x</uuid>"
-                               "<description>%.*s</description><memory>8192</memory>"
-                               "<os><type>hvm</type></os></domain>",
-                               name, (unsigned)(getpid() & 0xff), (int)desc_len, big_desc);
+        char *xml = tl_strf("<domain type='test'><name>%s</name>"
+                            "<uuid>6b2c3fbe-6c5d-4f3e-8d1e-2a7c5b0e9f%02x</uuid>"
+                            "<description>%.*s</description><memory>8192</memory>"
+                            "<os><type>hvm</type></os></domain>",
+                            name, (unsigned)(getpid() & 0xff), (int)desc_len, big_desc);
         vrpc_domain_define_xml_args a = {.xml = xml};
         vrpc_domain_define_xml_ret *r = NULL;
         rc = vrpc_domain_define_xml(c, &a, &r, &err);
@@ -215,7 +215,7 @@ int main(void)
     for (size_t i = 0; i < BIG_DESC; i++)
         big_desc[i] = (char)('a' + i % 26);
     big_desc[BIG_DESC] = '\0';
-    fds0 = fault_count_fds();
+    fds0 = tl_count_fds();
 
     ref = workload();
     TAP_OK(ref && !strstr(ref, "ERR") && strstr(ref, "intact") && strstr(ref, "pipeline 64/64") &&
@@ -225,7 +225,7 @@ int main(void)
 
     for (size_t i = 0; i < sizeof(plans) / sizeof(plans[0]); i++) {
         unsigned long s, e, a;
-        double t0 = fault_now();
+        double t0 = tl_now();
         char *got;
         desc_len = plans[i].desc_len ? plans[i].desc_len : BIG_DESC;
         if (desc_len != BIG_DESC) {
@@ -241,10 +241,10 @@ int main(void)
         tot_eagain += a;
         if (!TAP_OK(got && strcmp(got, ref) == 0,
                     "%s: the same results (%lu short transfers, %lu EINTR, %lu EAGAIN, %.2fs)",
-                    plans[i].name, s, e, a, fault_now() - t0))
+                    plans[i].name, s, e, a, tl_now() - t0))
             diag_lines("got:", got);
         TAP_OK(s + e + a > 0, "%s: faults were injected", plans[i].name);
-        TAP_OK(fault_count_fds() == fds0, "%s: no descriptor left open", plans[i].name);
+        TAP_OK(tl_count_fds() == fds0, "%s: no descriptor left open", plans[i].name);
         free(got);
         if (desc_len != BIG_DESC) {
             desc_len = BIG_DESC;
@@ -262,7 +262,7 @@ int main(void)
                     "signal storm: the same results (%d signals delivered)", (int)alarms))
             diag_lines("got:", got);
         TAP_OK(alarms > 0, "signal storm: signals were delivered");
-        TAP_OK(fault_count_fds() == fds0, "signal storm: no descriptor left open");
+        TAP_OK(tl_count_fds() == fds0, "signal storm: no descriptor left open");
         free(got);
     }
     tap_diag("faults injected: %lu short transfers, %lu EINTR, %lu EAGAIN, %d signals", tot_short,

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../testlib.h"
 #include "message.h"
 #include "xdr.h"
 
@@ -44,39 +45,9 @@ struct hs_server {
     atomic_llong mark; /* a time the script records (ms) */
 };
 
-static int64_t hs_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int hs_read_full(int fd, void *buf, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read(fd, (char *)buf + got, n - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        got += (size_t)r;
-    }
-    return 0;
-}
-
 __attribute__((unused)) static int hs_write(hs_server *s, const void *buf, size_t n)
 {
-    size_t done = 0;
-    while (done < n) {
-        ssize_t r = send(s->fd, (const char *)buf + done, n - done, MSG_NOSIGNAL);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        done += (size_t)r;
-    }
-    return 0;
+    return tl_send_full(s->fd, buf, n);
 }
 
 /* Read one packet (blocking); -1 at EOF or on a packet a client never sends. */
@@ -85,7 +56,7 @@ __attribute__((unused)) static int hs_read(hs_server *s, hs_pkt *p)
     uint8_t hdr[28];
     uint32_t len;
     p->payload = NULL;
-    if (hs_read_full(s->fd, hdr, 28))
+    if (tl_read_full(s->fd, hdr, 28))
         return -1;
     len = vrpc_get_u32(hdr);
     vrpc_msg_header_get(hdr + 4, &p->h);
@@ -93,7 +64,7 @@ __attribute__((unused)) static int hs_read(hs_server *s, hs_pkt *p)
         return -1;
     p->len = len - 28;
     p->payload = malloc(p->len + 1);
-    if (!p->payload || (p->len && hs_read_full(s->fd, p->payload, p->len))) {
+    if (!p->payload || (p->len && tl_read_full(s->fd, p->payload, p->len))) {
         free(p->payload);
         p->payload = NULL;
         return -1;
@@ -147,28 +118,7 @@ __attribute__((unused)) static int hs_reply(hs_server *s, const hs_pkt *call, in
 /* One fd-carrier byte, with descriptor fd attached (fd < 0: none). */
 __attribute__((unused)) static int hs_send_carrier(hs_server *s, int fd)
 {
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } ctl;
-    char carrier = 0;
-    struct iovec iov = {.iov_base = &carrier, .iov_len = 1};
-    struct msghdr m;
-    memset(&m, 0, sizeof(m));
-    memset(&ctl, 0, sizeof(ctl));
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    if (fd >= 0) {
-        struct cmsghdr *cm;
-        m.msg_control = ctl.buf;
-        m.msg_controllen = sizeof(ctl.buf);
-        cm = CMSG_FIRSTHDR(&m);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-    }
-    return sendmsg(s->fd, &m, MSG_NOSIGNAL) == 1 ? 0 : -1;
+    return tl_send_fd(s->fd, fd);
 }
 
 /* Close the server's end for good (the client sees EOF). */
@@ -238,7 +188,7 @@ static void *hs_wd_main(void *arg)
     pthread_mutex_lock(&hs_wd_lock);
     for (;;) {
         struct timespec ts;
-        int64_t now = hs_now_ms();
+        int64_t now = tl_now_ms();
         if (hs_wd_name && now >= hs_wd_deadline) {
             printf("not ok - %s: HUNG (no result within its time limit)\nBail out! %s hung\n",
                    hs_wd_name, hs_wd_name);
@@ -267,7 +217,7 @@ __attribute__((unused)) static void hs_watchdog(const char *name, int limit_ms)
             pthread_detach(th);
     }
     hs_wd_name = name;
-    hs_wd_deadline = hs_now_ms() + limit_ms;
+    hs_wd_deadline = tl_now_ms() + limit_ms;
     pthread_cond_signal(&hs_wd_cond);
     pthread_mutex_unlock(&hs_wd_lock);
 }

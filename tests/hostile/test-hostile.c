@@ -37,20 +37,6 @@
 #define CALL_LIMIT_MS 5000   /* a call that should fail at once, bounded */
 #define SCENARIO_LIMIT 15000 /* the watchdog */
 
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *de;
-    int n = 0;
-    if (!d)
-        return -1;
-    while ((de = readdir(d)) != NULL)
-        if (de->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - 1;
-}
-
 /* ---- XDR crafting ---- */
 
 typedef struct wbuf {
@@ -672,13 +658,13 @@ static void run_table(const scenario *k)
     vrpc_error *e = NULL;
     void *ret = NULL;
     const vrpc_proc *proc = k->proc ? k->proc : &vrpc_pd_connect_get_hostname;
-    int fds0 = count_fds(), rc, rc2, ok;
+    int fds0 = tl_count_fds(), rc, rc2, ok;
     int64_t t0;
 
     cur = k;
     hs_watchdog(k->name, SCENARIO_LIMIT);
     c = open_on(&s, script_table, k);
-    t0 = hs_now_ms();
+    t0 = tl_now_ms();
     rc = call_for(c, proc, k->args, k->timeout_ms ? k->timeout_ms : CALL_LIMIT_MS, &ret, &e);
     ok = rc == k->want_rc && (k->want_rc ? msg_has(e, k->want_msg) && !ret : ret != NULL);
     if (!ok)
@@ -686,7 +672,7 @@ static void run_table(const scenario *k)
                  e && e->message ? e->message : "(no message)");
     if (k->want_rc)
         TAP_OK(ok, "%s: %s \"%s\" (%lld ms)", k->name, vrpc_strerror(k->want_rc), k->want_msg,
-               (long long)(hs_now_ms() - t0));
+               (long long)(tl_now_ms() - t0));
     else
         TAP_OK(ok, "%s: the call still succeeds", k->name);
     vrpc_free(e);
@@ -710,12 +696,12 @@ static void run_table(const scenario *k)
     vrpc_free(ret);
     vrpc_conn_close(c);
     hs_finish(&s);
-    TAP_OK(ok && count_fds() == fds0, "%s: then %s; no descriptor left (%d, want %d)", k->name,
+    TAP_OK(ok && tl_count_fds() == fds0, "%s: then %s; no descriptor left (%d, want %d)", k->name,
            k->after == AFTER_STUCK  ? "the next call is bounded too"
            : k->after == AFTER_LATE ? "the connection dies with a clean error"
            : k->fatal               ? "the connection is dead, later calls fail the same way"
                                     : "the connection keeps working",
-           count_fds(), fds0);
+           tl_count_fds(), fds0);
     hs_watchdog(NULL, 0);
 }
 
@@ -806,7 +792,7 @@ static void run_bounds(void)
         void *ret = NULL, *args = NULL;
         scenario k;
         char name[200];
-        int fds0 = count_fds(), rc;
+        int fds0 = tl_count_fds(), rc;
         bool ok;
 
         bound_payload.len = 0;
@@ -838,7 +824,8 @@ static void run_bounds(void)
         /* The same value with the field at its bound decodes. */
         vrpc_conn_close(c);
         hs_finish(&s);
-        TAP_OK(ok && count_fds() == fds0, "bound+1: %s: VRPC_E_PROTO naming the <N> bound", name);
+        TAP_OK(ok && tl_count_fds() == fds0, "bound+1: %s: VRPC_E_PROTO naming the <N> bound",
+               name);
         hs_watchdog(NULL, 0);
     }
     free(bound_payload.d);
@@ -863,7 +850,7 @@ static void *wait_forever(void *arg)
     waiter *w = arg;
     void *ret = NULL;
     w->rc = vrpc_call(w->c, &vrpc_pd_connect_get_hostname, NULL, &ret, &w->err);
-    w->done = hs_now_ms();
+    w->done = tl_now_ms();
     vrpc_free(ret);
     return NULL;
 }
@@ -874,7 +861,7 @@ static void test_never_answers(void)
     vrpc_conn *c;
     vrpc_error *e = NULL;
     void *ret = NULL;
-    int fds0 = count_fds(), rc, i;
+    int fds0 = tl_count_fds(), rc, i;
     int64_t t0, t1;
     pthread_t th[4];
     waiter w[4];
@@ -882,9 +869,9 @@ static void test_never_answers(void)
 
     hs_watchdog("a server that never answers", SCENARIO_LIMIT);
     c = open_on(&s, script_silent, NULL);
-    t0 = hs_now_ms();
+    t0 = tl_now_ms();
     rc = call_for(c, &vrpc_pd_connect_get_hostname, NULL, 200, &ret, &e);
-    t1 = hs_now_ms() - t0;
+    t1 = tl_now_ms() - t0;
     TAP_OK(rc == VRPC_E_TIMEOUT && msg_has(e, "no reply to connect_get_hostname") &&
                msg_has(e, "within 200 ms") && e->code == VRPC_ERR_OPERATION_TIMEOUT && t1 >= 190 &&
                t1 < 1000,
@@ -901,7 +888,7 @@ static void test_never_answers(void)
     for (i = 0; i < 500 && atomic_load(&s.calls) < 5; i++)
         usleep(2000);
     usleep(50000);
-    t0 = hs_now_ms();
+    t0 = tl_now_ms();
     vrpc_conn_shutdown(c);
     t1 = 0;
     for (i = 0; i < 4; i++) {
@@ -922,7 +909,7 @@ static void test_never_answers(void)
     vrpc_free(e);
     vrpc_conn_close(c);
     hs_finish(&s);
-    TAP_OK(count_fds() == fds0, "never answers: no descriptor left");
+    TAP_OK(tl_count_fds() == fds0, "never answers: no descriptor left");
     hs_watchdog(NULL, 0);
 }
 
@@ -967,7 +954,7 @@ static void test_endless_pings(void)
     vrpc_conn *c;
     vrpc_error *e = NULL;
     void *ret = NULL;
-    int fds0 = count_fds(), rc, i, ok = 1;
+    int fds0 = tl_count_fds(), rc, i, ok = 1;
     size_t out_max;
 
     hs_watchdog("endless PINGs", 60000);
@@ -995,7 +982,7 @@ static void test_endless_pings(void)
            atomic_load(&s.pongs));
     vrpc_conn_close(c);
     hs_finish(&s);
-    TAP_OK(count_fds() == fds0, "endless PINGs: no descriptor left");
+    TAP_OK(tl_count_fds() == fds0, "endless PINGs: no descriptor left");
     hs_watchdog(NULL, 0);
 }
 
@@ -1013,14 +1000,14 @@ static void test_deaf(void)
     vrpc_conn *c;
     vrpc_error *e = NULL;
     vrpc_pending *p[3] = {NULL, NULL, NULL};
-    int fds0 = count_fds(), rc[3], rc4;
+    int fds0 = tl_count_fds(), rc[3], rc4;
     int64_t t0, t1;
     static char big[24 << 20];
 
     hs_watchdog("a server that reads nothing", SCENARIO_LIMIT);
     c = open_on(&s, script_deaf, NULL);
     memset(big, 'x', sizeof(big));
-    t0 = hs_now_ms();
+    t0 = tl_now_ms();
     rc[0] = vrpc_call_send(c, &vrpc_pd_connect_get_hostname, NULL, &p[0], NULL);
     {
         /* A 24 MiB call (no libvirt argument is that big: a private procedure). */
@@ -1049,21 +1036,21 @@ static void test_deaf(void)
             vrpc_pending *q = NULL;
             rc4 = vrpc_call_send(c, &pd_sink, &blob, &q, NULL);
             TAP_OK(rc[0] == 0 && rc[1] == 0 && rc[2] == 0 && rc4 == VRPC_E_AGAIN && q == NULL &&
-                       hs_now_ms() - t0 < 2000,
+                       tl_now_ms() - t0 < 2000,
                    "reads nothing: vrpc_call_send never blocks; over the 64 MiB queue -> "
                    "VRPC_E_AGAIN");
         }
-        t0 = hs_now_ms();
+        t0 = tl_now_ms();
         rc4 = vrpc_call_wait_timeout(c, p[1], NULL, &e, 300 * VRPC_USEC_PER_MSEC);
-        t1 = hs_now_ms() - t0;
+        t1 = tl_now_ms() - t0;
         TAP_OK(rc4 == VRPC_E_TIMEOUT && msg_has(e, "within 300 ms") && t1 < 1500,
                "reads nothing: waiting for a 24 MiB call stuck in the socket times out (%lld ms)",
                (long long)t1);
         vrpc_free(e);
         e = NULL;
-        t0 = hs_now_ms();
+        t0 = tl_now_ms();
         rc4 = vrpc_conn_call_timeout(c, &pd_sink, &blob, NULL, &e, 300);
-        t1 = hs_now_ms() - t0;
+        t1 = tl_now_ms() - t0;
         TAP_OK((rc4 == VRPC_E_TIMEOUT || rc4 == VRPC_E_AGAIN) && e && t1 < 1500,
                "reads nothing: a blocking call with a deadline returns (%s, %lld ms: %s)",
                vrpc_strerror(rc4), (long long)t1, e && e->message ? e->message : "");
@@ -1072,11 +1059,11 @@ static void test_deaf(void)
     }
     vrpc_call_discard(c, p[0]);
     vrpc_call_discard(c, p[2]);
-    t0 = hs_now_ms();
+    t0 = tl_now_ms();
     vrpc_conn_close(c);
-    t1 = hs_now_ms() - t0;
+    t1 = tl_now_ms() - t0;
     hs_finish(&s);
-    TAP_OK(count_fds() == fds0 && t1 < 2000,
+    TAP_OK(tl_count_fds() == fds0 && t1 < 2000,
            "reads nothing: close with 48 MiB unsent returns (%lld ms); no descriptor left",
            (long long)t1);
     hs_watchdog(NULL, 0);
@@ -1108,7 +1095,7 @@ static void test_hole_not_sparse(void)
     vrpc_storage_vol_download_args a;
     char buf[64];
     ssize_t n1, n2;
-    int fds0 = count_fds(), rc;
+    int fds0 = tl_count_fds(), rc;
 
     hs_watchdog("hole on a non-sparse stream", SCENARIO_LIMIT);
     c = open_on(&s, script_hole, NULL);
@@ -1132,7 +1119,7 @@ static void test_hole_not_sparse(void)
     vrpc_stream_free(st);
     vrpc_conn_close(c);
     hs_finish(&s);
-    TAP_OK(count_fds() == fds0, "hole on a non-sparse stream: no descriptor left");
+    TAP_OK(tl_count_fds() == fds0, "hole on a non-sparse stream: no descriptor left");
     hs_watchdog(NULL, 0);
 }
 
@@ -1144,7 +1131,7 @@ static void test_tls_confirmation(int mode, const char *what, int want_rc, const
     vrpc_tls_params p;
     vrpc_transport *tr = NULL;
     vrpc_error *e = NULL;
-    int fds0 = count_fds(), rc;
+    int fds0 = tl_count_fds(), rc;
     int64_t t0, dt;
     char name[160];
 
@@ -1163,9 +1150,9 @@ static void test_tls_confirmation(int mode, const char *what, int want_rc, const
     p.sanity = true;
     p.connect_timeout_ms = -1;
     p.handshake_timeout_ms = 500;
-    t0 = hs_now_ms();
+    t0 = tl_now_ms();
     rc = vrpc_transport_tls_connect(&p, &tr, &e);
-    dt = hs_now_ms() - t0;
+    dt = tl_now_ms() - t0;
     if (rc == 0)
         tr->ops->close(tr);
     TAP_OK(rc == want_rc && msg_has(e, want_msg) && atomic_load(&t.handshakes) == 1 && e->str1 &&
@@ -1174,7 +1161,7 @@ static void test_tls_confirmation(int mode, const char *what, int want_rc, const
            vrpc_strerror(want_rc), e && e->message ? e->message : "(none)", (long long)dt);
     vrpc_free(e);
     ht_stop(&t);
-    TAP_OK(count_fds() == fds0, "%s: no descriptor left", name);
+    TAP_OK(tl_count_fds() == fds0, "%s: no descriptor left", name);
     hs_watchdog(NULL, 0);
 }
 
@@ -1276,7 +1263,7 @@ static void test_sasl_loop(void)
     fake_daemon d;
     vrpc_conn *c = NULL;
     vrpc_error *e = NULL;
-    int fds0 = count_fds(), rc, steps = 0;
+    int fds0 = tl_count_fds(), rc, steps = 0;
     int64_t t0, dt;
 
     hs_watchdog("SASL: a daemon that never completes STEP", SCENARIO_LIMIT);
@@ -1299,9 +1286,9 @@ static void test_sasl_loop(void)
     }
     setenv("XDG_CONFIG_HOME", dir, 1); /* no auth file: the callback answers */
     snprintf(uri, sizeof(uri), "test+unix:///default?socket=%s", path);
-    t0 = hs_now_ms();
+    t0 = tl_now_ms();
     rc = vrpc_conn_open_auth(&c, uri, 0, sasl_cb, NULL, &e);
-    dt = hs_now_ms() - t0;
+    dt = tl_now_ms() - t0;
     if (rc == 0)
         vrpc_conn_close(c);
     fake_finish(&d, path);
@@ -1314,7 +1301,7 @@ static void test_sasl_loop(void)
            VRPC_SASL_MAX_STEPS - 1, steps);
     vrpc_free(e);
     rmdir(dir);
-    TAP_OK(count_fds() == fds0, "SASL: no descriptor left");
+    TAP_OK(tl_count_fds() == fds0, "SASL: no descriptor left");
     hs_watchdog(NULL, 0);
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Shared helpers of the integration tests (see itest.h). */
 #include "itest.h"
+#include "../testlib.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -484,21 +485,7 @@ void it_cmd_free(it_cmd *r)
 
 char *it_shq(const char *s)
 {
-    size_t n = strlen(s);
-    char *q = xmalloc(n * 4 + 3);
-    size_t o = 0;
-    q[o++] = '\'';
-    for (; *s; s++) {
-        if (*s == '\'') {
-            memcpy(q + o, "'\\''", 4);
-            o += 4;
-        } else {
-            q[o++] = *s;
-        }
-    }
-    q[o++] = '\'';
-    q[o] = '\0';
-    return q;
+    return tl_shq(s);
 }
 
 const char *it_virsh(void)

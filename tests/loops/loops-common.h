@@ -3,7 +3,6 @@
 #ifndef VIRTRPC_TESTS_LOOPS_COMMON_H
 #define VIRTRPC_TESTS_LOOPS_COMMON_H
 
-#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,27 +11,13 @@
 
 #include <virtrpc/virtrpc.h>
 
-#include "../tap.h"
+#include "../testlib.h"
 
 static pthread_t lc_main_thread;
 
 __attribute__((constructor)) static void lc_init(void)
 {
     lc_main_thread = pthread_self();
-}
-
-__attribute__((unused)) static int lc_count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *de;
-    int n = 0;
-    if (!d)
-        return -1;
-    while ((de = readdir(d)) != NULL)
-        if (de->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - 1; /* the directory's own descriptor */
 }
 
 __attribute__((unused)) static double lc_cpu_seconds(void)

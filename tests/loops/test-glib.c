@@ -86,7 +86,7 @@ int main(int argc, char **argv)
     }
     snprintf(uri, sizeof(uri), "test+unix:///default?socket=%s/sys/run/libvirt-sock", argv[1]);
     tick_id = g_timeout_add(20, tick, NULL); /* GLib's own wake-up descriptor is created here */
-    int fds0 = lc_count_fds();
+    int fds0 = tl_count_fds();
 
     if (!TAP_OK(vrpc_conn_open(&c, uri, 0, &err) == 0, "open %s", uri))
         goto out;
@@ -222,7 +222,7 @@ out:
     g_source_remove(tick_id);
     while (g_main_context_iteration(NULL, FALSE))
         ;
-    TAP_OK(done && lc_count_fds() == fds0, "no descriptor left (%d before, %d after)", fds0,
-           lc_count_fds());
+    TAP_OK(done && tl_count_fds() == fds0, "no descriptor left (%d before, %d after)", fds0,
+           tl_count_fds());
     return tap_done();
 }

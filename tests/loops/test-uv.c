@@ -93,7 +93,7 @@ int main(int argc, char **argv)
     /* libuv's process-wide signal pipe is made by the first loop; count after it */
     uv_loop_init(&g_loop);
     uv_loop_close(&g_loop);
-    int fds0 = lc_count_fds();
+    int fds0 = tl_count_fds();
     uv_loop_init(&g_loop);
     uv_timer_init(&g_loop, &g_tick);
     uv_timer_start(&g_tick, tick, 20, 20);
@@ -232,7 +232,7 @@ out:
     uv_close((uv_handle_t *)&g_tick, NULL);
     uv_run(&g_loop, UV_RUN_DEFAULT); /* the adapters' handles close */
     TAP_OK(uv_loop_close(&g_loop) == 0, "every handle closed (the adapters freed theirs)");
-    TAP_OK(done && lc_count_fds() == fds0, "no descriptor left (%d before, %d after)", fds0,
-           lc_count_fds());
+    TAP_OK(done && tl_count_fds() == fds0, "no descriptor left (%d before, %d after)", fds0,
+           tl_count_fds());
     return tap_done();
 }

@@ -22,109 +22,13 @@
 
 #include <virtrpc/virtrpc.h>
 
-#include "../tap.h"
-
-static inline int64_t su_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static inline void su_sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
-}
-
-__attribute__((format(printf, 1, 2), unused)) static char *su_strf(const char *fmt, ...)
-{
-    va_list ap;
-    char *s = NULL;
-    va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    return s;
-}
+#include "../testlib.h"
 
 /* The URI of a driver of the test daemon: "storage:///session?socket=..." */
 static inline char *su_uri(const char *driver)
 {
     const char *sock = getenv("VRPC_STREAMS_SOCKET");
-    return su_strf("%s:///session?socket=%s", driver, sock ? sock : "/nonexistent");
-}
-
-static inline int su_count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *e;
-    int n = 0;
-    if (!d)
-        return -1;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - 1;
-}
-
-/* Run a shell command; its standard output (malloc'd) in *out if out. Exit status. */
-__attribute__((format(printf, 2, 3), unused)) static int su_sh(char **out, const char *fmt, ...)
-{
-    va_list ap;
-    char *cmd = NULL, *buf = NULL;
-    size_t len = 0, cap = 0;
-    FILE *p;
-    int st;
-    va_start(ap, fmt);
-    if (vasprintf(&cmd, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    p = popen(cmd, "re");
-    free(cmd);
-    if (!p)
-        return -1;
-    for (;;) {
-        size_t n;
-        if (len + 4096 + 1 > cap) {
-            cap = (cap + 4096) * 2;
-            buf = realloc(buf, cap);
-        }
-        n = fread(buf + len, 1, cap - len - 1, p);
-        if (n == 0)
-            break;
-        len += n;
-    }
-    if (buf)
-        buf[len] = 0;
-    st = pclose(p);
-    if (out)
-        *out = buf ? buf : calloc(1, 1);
-    else
-        free(buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* Single-quote s for the shell (malloc'd). */
-static inline char *su_shq(const char *s)
-{
-    size_t n = 3;
-    for (const char *p = s; *p; p++)
-        n += *p == '\'' ? 4 : 1;
-    char *q = malloc(n), *o = q;
-    *o++ = '\'';
-    for (const char *p = s; *p; p++) {
-        if (*p == '\'') {
-            memcpy(o, "'\\''", 4);
-            o += 4;
-        } else {
-            *o++ = *p;
-        }
-    }
-    *o++ = '\'';
-    *o = 0;
-    return q;
+    return tl_strf("%s:///session?socket=%s", driver, sock ? sock : "/nonexistent");
 }
 
 /* The same bytes in two files? */

@@ -37,10 +37,10 @@ static void *reader(void *arg)
     ssize_t n;
     while ((n = vrpc_stream_recv(w->st, buf, sizeof(buf), 0, NULL)) > 0) {
         w->n++;
-        su_sleep_ms(2); /* a slow reader */
+        tl_sleep_ms(2); /* a slow reader */
     }
     w->rc = n == 0 ? 1 : (int)n;
-    w->at = su_now_ms();
+    w->at = tl_now_ms();
     return NULL;
 }
 
@@ -55,10 +55,10 @@ static void *writer(void *arg)
     } while (n > 0 && w->n < 60); /* at most 60 MiB: the volume holds 64 */
     w->rc = n >= 0 ? 1 : (int)n;
     while (w->rc == 1 && vrpc_conn_get_status(c) == 0)
-        su_sleep_ms(5);
+        tl_sleep_ms(5);
     if (w->rc == 1)
         w->rc = (int)vrpc_stream_send(w->st, buf, 1, 0, NULL);
-    w->at = su_now_ms();
+    w->at = tl_now_ms();
     return NULL;
 }
 
@@ -67,7 +67,7 @@ static void *waiter(void *arg)
 {
     worker *w = arg;
     w->rc = vrpc_stream_wait_readable(w->st, VRPC_USEC_INFINITY);
-    w->at = su_now_ms();
+    w->at = tl_now_ms();
     return NULL;
 }
 
@@ -81,17 +81,17 @@ static void *caller(void *arg)
         rc = vrpc_storage_pool_get_info(c, &a, &r, NULL);
         vrpc_free(r);
         w->n++;
-        su_sleep_ms(30);
+        tl_sleep_ms(30);
     } while (rc == 0);
     w->rc = rc;
-    w->at = su_now_ms();
+    w->at = tl_now_ms();
     return NULL;
 }
 
 static int make_vol(const char *name, uint64_t cap, vrpc_storage_vol_create_xml_ret **out)
 {
     vrpc_storage_vol_create_xml_args a;
-    char *xml = su_strf("<volume><name>%s</name><capacity unit='bytes'>%llu</capacity>"
+    char *xml = tl_strf("<volume><name>%s</name><capacity unit='bytes'>%llu</capacity>"
                         "<allocation>0</allocation><target><format type='raw'/></target>"
                         "</volume>",
                         name, (unsigned long long)cap);
@@ -121,7 +121,7 @@ static void on_close(vrpc_conn *cc, int reason, void *opaque)
     (void)cc;
     (void)opaque;
     pthread_mutex_lock(&close_lock);
-    closed_at = su_now_ms();
+    closed_at = tl_now_ms();
     close_reason = reason;
     pthread_mutex_unlock(&close_lock);
 }
@@ -141,20 +141,20 @@ static void idle_mode(vrpc_stream *full, int daemon_pid)
     e = NULL;
     TAP_OK(vrpc_conn_start_event_thread(c) == 0, "the event thread runs");
     /* (Those calls made the library read a few packets more.) */
-    su_sleep_ms(100);
+    tl_sleep_ms(100);
     b0 = vrpc_stream_buffered(full);
-    su_sleep_ms(300);
+    tl_sleep_ms(300);
     TAP_OK(vrpc_stream_buffered(full) == b0,
            "the event thread does not read while the stream is full (%zu, %zu)", b0,
            vrpc_stream_buffered(full));
-    killed = su_now_ms();
+    killed = tl_now_ms();
     rc = kill(daemon_pid, SIGKILL);
     TAP_OK(rc == 0, "the daemon (pid %d) is killed while reading is paused", daemon_pid);
     for (int i = 0; i < 300 && !at; i++) {
         pthread_mutex_lock(&close_lock);
         at = closed_at;
         pthread_mutex_unlock(&close_lock);
-        su_sleep_ms(10);
+        tl_sleep_ms(10);
     }
     TAP_OK(at && at - killed < 2000 && close_reason == VRPC_CONNECT_CLOSE_REASON_EOF,
            "the close callback reports it within %lld ms (reason %d)", (long long)(at - killed),
@@ -195,14 +195,14 @@ int main(int argc, char **argv)
         return 0;
     }
     alarm(120); /* a hang fails the test instead of blocking the suite */
-    base = su_count_fds();
+    base = tl_count_fds();
     uri = su_uri("storage");
     rc = vrpc_conn_open(&c, uri, 0, &e);
     if (rc) {
         TAP_OK(0, "open %s: %s", uri, su_err(e));
         return tap_done();
     }
-    xml = su_strf("<pool type='dir'><name>kp</name><target><path>%s/pool/kp</path></target>"
+    xml = tl_strf("<pool type='dir'><name>kp</name><target><path>%s/pool/kp</path></target>"
                   "</pool>",
                   dir);
     pa.xml = xml;
@@ -229,7 +229,7 @@ int main(int argc, char **argv)
     open_download(&zeros->vol, &full);
     for (int i = 0; i < 500 && vrpc_stream_buffered(full) < VRPC_STREAM_BUFFER_SOFT; i++) {
         vrpc_conn_process(c);
-        su_sleep_ms(10);
+        tl_sleep_ms(10);
     }
     TAP_OK(vrpc_stream_buffered(full) >= VRPC_STREAM_BUFFER_SOFT,
            "a stream that nobody reads is full (%zu bytes)", vrpc_stream_buffered(full));
@@ -269,9 +269,9 @@ int main(int argc, char **argv)
         w[nw].what = "caller";
         pthread_create(&t[nw], NULL, caller, &w[nw]);
     }
-    su_sleep_ms(700);
+    tl_sleep_ms(700);
 
-    killed = su_now_ms();
+    killed = tl_now_ms();
     rc = kill(daemon_pid, SIGKILL);
     TAP_OK(rc == 0, "the daemon (pid %d) is killed in the middle of it all", daemon_pid);
     for (int i = 0; i < nw; i++) {
@@ -291,17 +291,17 @@ int main(int argc, char **argv)
            vrpc_strerror(vrpc_conn_get_status(c)));
     {
         static uint8_t b[1 << 16];
-        int64_t t0 = su_now_ms();
+        int64_t t0 = tl_now_ms();
         ssize_t n;
         rc = vrpc_storage_pool_get_info(c, &(vrpc_storage_pool_get_info_args){pool}, NULL, &e);
-        TAP_OK(rc < 0 && su_now_ms() - t0 < 1000, "afterwards a call fails at once: %s", su_err(e));
+        TAP_OK(rc < 0 && tl_now_ms() - t0 < 1000, "afterwards a call fails at once: %s", su_err(e));
         vrpc_free(e);
         e = NULL;
         /* What it had (unless the others' reading took it past its hard limit: then it
          * failed already), then the error. */
         while ((n = vrpc_stream_recv(full, b, sizeof(b), 0, &e)) > 0)
             ;
-        TAP_OK(n < 0 && su_now_ms() - t0 < 1000, "the unread stream ends with an error too: %s",
+        TAP_OK(n < 0 && tl_now_ms() - t0 < 1000, "the unread stream ends with an error too: %s",
                su_err(e));
         vrpc_free(e);
     }
@@ -316,6 +316,6 @@ out:
     vrpc_free(empty);
     vrpc_free(zeros);
     free(uri);
-    TAP_OK(su_count_fds() == base, "no descriptor left open (%d, %d)", su_count_fds(), base);
+    TAP_OK(tl_count_fds() == base, "no descriptor left open (%d, %d)", tl_count_fds(), base);
     return tap_done();
 }

@@ -48,14 +48,14 @@ static void on_monitor_event(vrpc_conn *cc, const vrpc_event *ev, void *opaque)
 
 static bool saw_events(const char *want, int timeout_ms)
 {
-    int64_t end = su_now_ms() + timeout_ms;
+    int64_t end = tl_now_ms() + timeout_ms;
     bool ok = false;
-    while (!ok && su_now_ms() < end) {
+    while (!ok && tl_now_ms() < end) {
         pthread_mutex_lock(&ev_lock);
         ok = strstr(ev_names, want) != NULL;
         pthread_mutex_unlock(&ev_lock);
         if (!ok)
-            su_sleep_ms(20);
+            tl_sleep_ms(20);
     }
     return ok;
 }
@@ -66,9 +66,9 @@ static bool saw_events(const char *want, int timeout_ms)
 static bool read_until(vrpc_stream *st, char *buf, size_t cap, size_t *len, const char *want,
                        int timeout_ms)
 {
-    int64_t end = su_now_ms() + timeout_ms;
+    int64_t end = tl_now_ms() + timeout_ms;
     while (!strstr(buf, want)) {
-        int64_t left = end - su_now_ms();
+        int64_t left = end - tl_now_ms();
         ssize_t n;
         if (left <= 0 || *len + 1 >= cap)
             return false;
@@ -203,7 +203,7 @@ static void test_monitor(void)
            "QMP query-status through the monitor: %s", rc ? su_err(e) : r->result);
     vrpc_free(e);
     e = NULL;
-    rc = su_sh(&out, "virsh -c '%s' qemu-monitor-command %s '{\"execute\":\"query-status\"}'", uri,
+    rc = tl_sh(&out, "virsh -c '%s' qemu-monitor-command %s '{\"execute\":\"query-status\"}'", uri,
                name);
     theirs = rc == 0 ? strip_id(out) : NULL;
     TAP_OK(mine && theirs && strcmp(mine, theirs) == 0,
@@ -211,7 +211,7 @@ static void test_monitor(void)
            theirs ? theirs : "?");
     free(out);
     free(theirs);
-    rc = su_sh(&out, "%s -c '%s' qemu-monitor-command %s '{\"execute\":\"query-status\"}'", tool,
+    rc = tl_sh(&out, "%s -c '%s' qemu-monitor-command %s '{\"execute\":\"query-status\"}'", tool,
                uri, name);
     theirs = rc == 0 ? strip_id(out) : NULL;
     TAP_OK(mine && theirs && strcmp(mine, theirs) == 0, "virtrpc qemu-monitor-command: the same");
@@ -263,8 +263,8 @@ static bool file_image_size(const char *path, unsigned *w, unsigned *h, size_t *
 
 static void test_screenshot(void)
 {
-    char *mime = NULL, *out = NULL, *vfile = su_strf("%s/virsh.img", work);
-    char *tfile = su_strf("%s/tool.img", work);
+    char *mime = NULL, *out = NULL, *vfile = tl_strf("%s/virsh.img", work);
+    char *tfile = tl_strf("%s/tool.img", work);
     uint8_t *data = NULL;
     unsigned w = 0, h = 0, vw = 0, vh = 0, tw = 0, th = 0;
     size_t len = 0, vlen = 0, tlen = 0;
@@ -277,12 +277,12 @@ static void test_screenshot(void)
     TAP_OK(img && w >= 320 && h >= 200, "screenshot: a %s image of %ux%u (%zu bytes) %s",
            mime ? mime : "?", w, h, len, rc ? su_err(e) : "");
     vrpc_free(e);
-    rc = su_sh(&out, "virsh -c '%s' screenshot %s %s", uri, name, vfile);
+    rc = tl_sh(&out, "virsh -c '%s' screenshot %s %s", uri, name, vfile);
     img = rc == 0 && mime && strstr(out, mime) && file_image_size(vfile, &vw, &vh, &vlen);
     TAP_OK(img && vw == w && vh == h, "virsh screenshot: the same type and size (%ux%u, %zu bytes)",
            vw, vh, vlen);
     free(out);
-    rc = su_sh(&out, "%s -c '%s' screenshot %s %s", tool, uri, name, tfile);
+    rc = tl_sh(&out, "%s -c '%s' screenshot %s %s", tool, uri, name, tfile);
     img = rc == 0 && mime && strstr(out, mime) && file_image_size(tfile, &tw, &th, &tlen);
     TAP_OK(img && tw == w && th == h, "virtrpc screenshot: the same type and size (%ux%u)", tw, th);
     free(out);
@@ -315,7 +315,7 @@ static void test_fds(void)
     vrpc_domain_open_graphics_fd_args ga;
     vrpc_domain_open_graphics_args oa;
     vrpc_error *e = NULL;
-    int *fds = NULL, sv[2] = {-1, -1}, base = su_count_fds(), rc;
+    int *fds = NULL, sv[2] = {-1, -1}, base = tl_count_fds(), rc;
     size_t nfds = 0;
     char banner[16] = "";
 
@@ -389,8 +389,8 @@ static void test_fds(void)
         vrpc_free(e);
         close(tf);
     }
-    TAP_OK(su_count_fds() == base, "no descriptor left open by the fd calls (%d, %d)",
-           su_count_fds(), base);
+    TAP_OK(tl_count_fds() == base, "no descriptor left open by the fd calls (%d, %d)",
+           tl_count_fds(), base);
 }
 
 /* ---- a channel ---- */
@@ -421,16 +421,16 @@ static void test_tunnel(void)
     vrpc_typed_param tp;
     vrpc_stream *st = NULL;
     vrpc_error *e = NULL;
-    char *dname = su_strf("%s-in", name), *out = NULL;
+    char *dname = tl_strf("%s-in", name), *out = NULL;
     const char *uuid = "5eed0000-1111-4222-8333-444455556666";
-    char *xml = su_strf("<domain type='qemu'><name>%s</name><uuid>%s</uuid>"
+    char *xml = tl_strf("<domain type='qemu'><name>%s</name><uuid>%s</uuid>"
                         "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
                         "<os><type arch='x86_64' machine='pc'>hvm</type></os>"
                         "<devices><video><model type='vga'/></video></devices></domain>",
                         dname, uuid);
     /* The migration cookie a source host would send (libvirtd 9.0.0's qemu
      * driver crashes on a prepare without one). */
-    char *cookie = su_strf("<qemu-migration><name>%s</name><uuid>%s</uuid><hostname>source"
+    char *cookie = tl_strf("<qemu-migration><name>%s</name><uuid>%s</uuid><hostname>source"
                            "</hostname><hostuuid>5eed0000-0000-4000-8000-000000000001</hostuuid>"
                            "</qemu-migration>",
                            dname, uuid);
@@ -457,7 +457,7 @@ static void test_tunnel(void)
     vrpc_free(e);
     e = NULL;
     if (rc == 0) {
-        su_sh(&out, "virsh -c '%s' domstate %s", uri, dname);
+        tl_sh(&out, "virsh -c '%s' domstate %s", uri, dname);
         TAP_OK(out && strstr(out, "paused"), "the destination VM waits for the data (%s)",
                out ? strtok(out, "\n") : "?");
         free(out);
@@ -515,7 +515,7 @@ static void test_tool_console(void)
     close(in[0]);
     close(out[1]);
     /* Restart the firmware so that it shows its prompt again. */
-    su_sleep_ms(500);
+    tl_sleep_ms(500);
     memset(&a, 0, sizeof(a));
     a.dom = dom;
     a.cmd = (char *)"{\"execute\":\"system_reset\"}";
@@ -523,9 +523,9 @@ static void test_tool_console(void)
     vrpc_free(r);
     if (rc)
         tap_diag("system_reset failed: %d", rc);
-    end = su_now_ms() + 30000;
+    end = tl_now_ms() + 30000;
     fcntl(out[0], F_SETFL, O_NONBLOCK);
-    while (su_now_ms() < end && !strstr(buf, "Select boot device")) {
+    while (tl_now_ms() < end && !strstr(buf, "Select boot device")) {
         struct pollfd p = {out[0], POLLIN, 0};
         ssize_t n;
         if (poll(&p, 1, 200) < 0)
@@ -551,10 +551,10 @@ static void test_tool_console(void)
     TAP_OK(strstr(buf, "Connected to domain") && strstr(buf, "Select boot device"),
            "virtrpc console: the prompt, ESC from standard input, the boot menu (%s)", pr);
     free(pr);
-    end = su_now_ms() + 15000;
-    while (waitpid(pid, &st, WNOHANG) == 0 && su_now_ms() < end)
-        su_sleep_ms(50);
-    if (su_now_ms() >= end) {
+    end = tl_now_ms() + 15000;
+    while (waitpid(pid, &st, WNOHANG) == 0 && tl_now_ms() < end)
+        tl_sleep_ms(50);
+    if (tl_now_ms() >= end) {
         kill(pid, SIGKILL);
         waitpid(pid, &st, 0);
     }
@@ -563,11 +563,11 @@ static void test_tool_console(void)
            "virtrpc console leaves after the end of its input (status %d)", st);
     /* On a terminal (script(1) gives it one): raw mode, Ctrl-] leaves. */
     {
-        char *cmd = su_strf("%s -c '%s' console %s", tool, uri, name), *q = su_shq(cmd);
+        char *cmd = tl_strf("%s -c '%s' console %s", tool, uri, name), *q = tl_shq(cmd);
         char *out = NULL;
-        int64_t t0 = su_now_ms();
-        rc = su_sh(&out, "(sleep 1; printf '\\035') | timeout 20 script -qec %s /dev/null", q);
-        TAP_OK(rc == 0 && strstr(out, "Escape character is ^]") && su_now_ms() - t0 < 15000,
+        int64_t t0 = tl_now_ms();
+        rc = tl_sh(&out, "(sleep 1; printf '\\035') | timeout 20 script -qec %s /dev/null", q);
+        TAP_OK(rc == 0 && strstr(out, "Escape character is ^]") && tl_now_ms() - t0 < 15000,
                "virtrpc console on a terminal: Ctrl-] leaves (status %d)", rc);
         free(out);
         free(cmd);
@@ -583,7 +583,7 @@ static int start_domain(void)
     vrpc_domain_create_xml_ret *r = NULL;
     vrpc_error *e = NULL;
     char *xml =
-        su_strf("<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+        tl_strf("<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
                 "<os><type arch='x86_64' machine='pc'>hvm</type><bootmenu enable='yes' "
                 "timeout='30000'/><bios useserial='yes'/></os>"
                 "<devices><graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/>"
@@ -624,9 +624,9 @@ int main(int argc, char **argv)
         return 0;
     }
     tool = argv[1];
-    base = su_count_fds();
+    base = tl_count_fds();
     uri = su_uri("qemu");
-    name = su_strf("vrpc-st-%d", (int)getpid());
+    name = tl_strf("vrpc-st-%d", (int)getpid());
     work = mkdtemp(tmpl);
     rc = vrpc_conn_open(&c, uri, 0, &e);
     if (rc) {
@@ -653,7 +653,7 @@ int main(int argc, char **argv)
     }
     vrpc_conn_close(c);
     vrpc_free(dom_keep);
-    TAP_OK(su_count_fds() == base, "no descriptor left open (%d, %d)", su_count_fds(), base);
+    TAP_OK(tl_count_fds() == base, "no descriptor left open (%d, %d)", tl_count_fds(), base);
     rmdir(work);
     free(uri);
     free(name);

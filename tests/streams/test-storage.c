@@ -24,7 +24,7 @@ static void *pool_keep;
 
 static char *path_of(const char *name)
 {
-    return su_strf("%s/%s", work, name);
+    return tl_strf("%s/%s", work, name);
 }
 
 /* A byte of the test pattern of `seed` at offset i. */
@@ -55,7 +55,7 @@ static int create_vol(const char *name, uint64_t capacity, vrpc_storage_vol_crea
 {
     vrpc_storage_vol_create_xml_args a;
     vrpc_error *e = NULL;
-    char *xml = su_strf("<volume><name>%s</name><capacity unit='bytes'>%llu</capacity>"
+    char *xml = tl_strf("<volume><name>%s</name><capacity unit='bytes'>%llu</capacity>"
                         "<allocation>0</allocation><target><format type='raw'/></target>"
                         "</volume>",
                         name, (unsigned long long)capacity);
@@ -89,7 +89,7 @@ static long long virsh_allocation(const char *vol)
 {
     char *out = NULL, *p;
     long long v = -1;
-    if (su_sh(&out, "virsh -c '%s' vol-info --bytes --pool vp %s", uri, vol) == 0 &&
+    if (tl_sh(&out, "virsh -c '%s' vol-info --bytes --pool vp %s", uri, vol) == 0 &&
         (p = strstr(out, "Allocation:")))
         v = strtoll(p + 11, NULL, 10);
     free(out);
@@ -113,7 +113,7 @@ static int setup(void)
         return rc;
     }
     xml =
-        su_strf("<pool type='dir'><name>vp</name><target><path>%s</path></target></pool>", pooldir);
+        tl_strf("<pool type='dir'><name>vp</name><target><path>%s</path></target></pool>", pooldir);
     a.xml = xml;
     a.flags = VRPC_STORAGE_POOL_CREATE_WITH_BUILD;
     rc = vrpc_storage_pool_create_xml(c, &a, &r, &e);
@@ -143,37 +143,37 @@ static void test_big(void)
     write_pattern(fd, 1, 0, 100 * MiB);
     lseek(fd, 0, SEEK_SET);
     create_vol("big", 100 * MiB, &v);
-    t0 = su_now_ms();
+    t0 = tl_now_ms();
     rc = vrpc_stream_vol_upload(c, &v->vol, fd, 0, 0, 0, NULL, NULL, &e);
     TAP_OK(rc == 0, "upload 100 MiB with vrpc_stream_vol_upload (%lld ms) %s",
-           (long long)(su_now_ms() - t0), rc ? su_err(e) : "");
+           (long long)(tl_now_ms() - t0), rc ? su_err(e) : "");
     close(fd);
     vrpc_free(e);
     e = NULL;
 
     fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    t0 = su_now_ms();
+    t0 = tl_now_ms();
     rc = vrpc_stream_vol_download(c, &v->vol, fd, 0, 0, 0, NULL, NULL, &e);
     close(fd);
     TAP_OK(rc == 0 && su_same_files(src, dst),
            "download 100 MiB with vrpc_stream_vol_download: byte-identical (%lld ms) %s",
-           (long long)(su_now_ms() - t0), rc ? su_err(e) : "");
+           (long long)(tl_now_ms() - t0), rc ? su_err(e) : "");
     vrpc_free(e);
     e = NULL;
 
-    rc = su_sh(NULL, "virsh -c '%s' vol-download --pool vp big %s", uri, vdst);
+    rc = tl_sh(NULL, "virsh -c '%s' vol-download --pool vp big %s", uri, vdst);
     TAP_OK(rc == 0 && su_same_files(src, vdst), "virsh vol-download of the same volume: identical");
 
-    rc = su_sh(NULL, "%s -c '%s' vol-download big %s --pool vp", tool, uri, tdst);
+    rc = tl_sh(NULL, "%s -c '%s' vol-download big %s --pool vp", tool, uri, tdst);
     TAP_OK(rc == 0 && su_same_files(src, tdst), "virtrpc vol-download: identical");
     unlink(tdst);
-    rc = su_sh(NULL, "%s -c '%s' vol-upload %s %s", tool, uri, v->vol.key, vdst);
+    rc = tl_sh(NULL, "%s -c '%s' vol-upload %s %s", tool, uri, v->vol.key, vdst);
     TAP_OK(rc == 0, "virtrpc vol-upload by key");
     {
         char *out = NULL,
-             *cmd = su_strf("%s -c '%s' vol-download big %s --pool vp", tool, uri, tdst);
-        char *q = su_shq(cmd);
-        rc = su_sh(&out, "script -qec %s /dev/null", q);
+             *cmd = tl_strf("%s -c '%s' vol-download big %s --pool vp", tool, uri, tdst);
+        char *q = tl_shq(cmd);
+        rc = tl_sh(&out, "script -qec %s /dev/null", q);
         TAP_OK(rc == 0 && strstr(out, "download [") && strstr(out, "100%") &&
                    su_same_files(src, tdst),
                "on a terminal the tool shows a progress bar");
@@ -336,7 +336,7 @@ static void test_generated_calls(void)
     if (rc == 0)
         rc = vrpc_stream_finish(st, &e);
     vrpc_stream_free(st);
-    rc = rc == 0 ? su_sh(NULL, "virsh -c '%s' vol-download --pool vp gen %s", uri, vdst) : rc;
+    rc = rc == 0 ? tl_sh(NULL, "virsh -c '%s' vol-download --pool vp gen %s", uri, vdst) : rc;
     {
         bool same = rc == 0 && got == total && memcmp(buf, back, total) == 0;
         FILE *f = same ? fopen(vdst, "rbe") : NULL;
@@ -390,7 +390,7 @@ static void test_sparse(void)
     TAP_OK(rc == 0, "sparse upload %s", rc ? su_err(e) : "");
     vrpc_free(e);
     e = NULL;
-    rc = su_sh(NULL, "virsh -c '%s' vol-upload --sparse --pool vp sp-virsh %s", uri, src);
+    rc = tl_sh(NULL, "virsh -c '%s' vol-upload --sparse --pool vp sp-virsh %s", uri, src);
     TAP_OK(rc == 0, "virsh vol-upload --sparse of the same file");
     vol_info(&v1->vol, &cap1, &al1);
     vol_info(&v2->vol, &cap2, &al2);
@@ -409,15 +409,15 @@ static void test_sparse(void)
            rc ? su_err(e) : "");
     vrpc_free(e);
     e = NULL;
-    rc = su_sh(NULL, "virsh -c '%s' vol-download --sparse --pool vp sp-ours %s", uri, d2);
+    rc = tl_sh(NULL, "virsh -c '%s' vol-download --sparse --pool vp sp-ours %s", uri, d2);
     TAP_OK(rc == 0 && su_same_files(src, d2), "virsh vol-download --sparse: identical");
     TAP_OK(su_allocated(d1) == su_allocated(d2) && su_allocated(d1) < (long long)(8 * MiB),
            "the holes survive the round trip: %lld bytes allocated, as virsh's download (%lld)",
            su_allocated(d1), su_allocated(d2));
-    rc = su_sh(NULL, "%s -c '%s' vol-download sp-ours %s --pool vp --sparse", tool, uri, d3);
+    rc = tl_sh(NULL, "%s -c '%s' vol-download sp-ours %s --pool vp --sparse", tool, uri, d3);
     TAP_OK(rc == 0 && su_same_files(src, d3) && su_allocated(d3) == su_allocated(d2),
            "virtrpc vol-download --sparse: identical, %lld bytes allocated", su_allocated(d3));
-    rc = su_sh(NULL, "%s -c '%s' vol-upload sp-virsh %s --pool vp --sparse", tool, uri, d3);
+    rc = tl_sh(NULL, "%s -c '%s' vol-upload sp-virsh %s --pool vp --sparse", tool, uri, d3);
     vol_info(&v2->vol, &cap2, &al2);
     TAP_OK(rc == 0 && al2 == al1, "virtrpc vol-upload --sparse: allocation %llu",
            (unsigned long long)al2);
@@ -501,7 +501,7 @@ static void test_abort_and_errors(void)
         int fd = open(src, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         write_pattern(fd, 4, 0, 3 * MiB);
         close(fd);
-        su_sh(&out, "virsh -c '%s' vol-upload --pool vp small %s --length %llu 2>&1", uri, src,
+        tl_sh(&out, "virsh -c '%s' vol-upload --pool vp small %s --length %llu 2>&1", uri, src,
               (unsigned long long)MiB);
         for (char *q = out; q && *q; q++)
             if (*q == '\n')
@@ -558,10 +558,10 @@ static void *do_calls(void *arg)
     vrpc_storage_pool_get_info_args a = {pool};
     for (int i = 0; i < k->n; i++) {
         vrpc_storage_pool_get_info_ret *r = NULL;
-        int64_t t0 = su_now_ms(), dt;
+        int64_t t0 = tl_now_ms(), dt;
         if (vrpc_storage_pool_get_info(c, &a, &r, NULL) == 0)
             k->ok++;
-        dt = su_now_ms() - t0;
+        dt = tl_now_ms() - t0;
         if (dt > k->worst)
             k->worst = dt;
         vrpc_free(r);
@@ -602,11 +602,11 @@ static void test_slow_reader(void)
      * loop, until the buffer is full (at most 10 s). */
     for (int i = 0; i < 1000 && vrpc_stream_buffered(st) < VRPC_STREAM_BUFFER_SOFT; i++) {
         vrpc_conn_process(c);
-        su_sleep_ms(10);
+        tl_sleep_ms(10);
     }
     vrpc_conn_process(c);
     b1 = vrpc_stream_buffered(st);
-    su_sleep_ms(300);
+    tl_sleep_ms(300);
     vrpc_conn_process(c);
     b2 = vrpc_stream_buffered(st);
     TAP_OK(rc == 0 && b1 >= VRPC_STREAM_BUFFER_SOFT / 2 &&
@@ -699,9 +699,9 @@ static void test_two_streams(void)
 
 static void test_create_with_files(void)
 {
-    char *turi = su_strf("test+unix:///default?socket=%s", getenv("VRPC_STREAMS_SOCKET"));
-    char *name = su_strf("vrpc-files-%d", (int)getpid());
-    char *xml = su_strf("<domain type='test'><name>%s</name><memory>1024</memory>"
+    char *turi = tl_strf("test+unix:///default?socket=%s", getenv("VRPC_STREAMS_SOCKET"));
+    char *name = tl_strf("vrpc-files-%d", (int)getpid());
+    char *xml = tl_strf("<domain type='test'><name>%s</name><memory>1024</memory>"
                         "<os><type>hvm</type></os></domain>",
                         name);
     vrpc_domain_create_xml_with_files_args xa = {xml, 0};
@@ -710,7 +710,7 @@ static void test_create_with_files(void)
     vrpc_domain_define_xml_ret *dr = NULL;
     vrpc_error *e = NULL;
     vrpc_conn *t = NULL;
-    int p[2], base = su_count_fds(), rc;
+    int p[2], base = tl_count_fds(), rc;
     char *out = NULL;
 
     if (vrpc_conn_open(&t, turi, 0, &e) != 0 || pipe2(p, O_CLOEXEC) < 0) {
@@ -727,7 +727,7 @@ static void test_create_with_files(void)
            rc ? su_err(e) : "");
     vrpc_free(e);
     e = NULL;
-    su_sh(&out, "virsh -c '%s' domstate %s", turi, name);
+    tl_sh(&out, "virsh -c '%s' domstate %s", turi, name);
     TAP_OK(out && strstr(out, "running"), "virsh sees it running");
     free(out);
     if (xr) {
@@ -751,7 +751,7 @@ static void test_create_with_files(void)
     close(p[0]);
     close(p[1]);
     vrpc_conn_close(t);
-    TAP_OK(su_count_fds() == base, "no descriptor left by the calls with files");
+    TAP_OK(tl_count_fds() == base, "no descriptor left by the calls with files");
     vrpc_free(xr);
     vrpc_free(dr);
     free(turi);
@@ -770,9 +770,9 @@ int main(int argc, char **argv)
         return 0;
     }
     tool = argv[1];
-    base = su_count_fds();
+    base = tl_count_fds();
     uri = su_uri("storage");
-    pooldir = su_strf("%s/pool/vp", dir);
+    pooldir = tl_strf("%s/pool/vp", dir);
     work = mkdtemp(tmpl);
     if (!work || setup() != 0) {
         TAP_OK(0, "set-up (connection, pool)");
@@ -788,7 +788,7 @@ int main(int argc, char **argv)
     test_create_with_files();
     vrpc_conn_close(c);
     vrpc_free(pool_keep);
-    TAP_OK(su_count_fds() == base, "no descriptor left open (%d, %d)", su_count_fds(), base);
+    TAP_OK(tl_count_fds() == base, "no descriptor left open (%d, %d)", tl_count_fds(), base);
     rmdir(work);
     free(uri);
     free(pooldir);

@@ -30,66 +30,7 @@
 
 #include "alloc.h"
 #include "message.h"
-#include "tap.h"
-
-/* ---- utilities ---- */
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
-}
-
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *e;
-    int n = 0;
-    if (!d)
-        return -1;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - 1; /* the DIR's own descriptor */
-}
-
-static int read_full(int fd, void *buf, size_t n)
-{
-    uint8_t *p = buf;
-    while (n) {
-        ssize_t r = read(fd, p, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t n)
-{
-    const uint8_t *p = buf;
-    while (n) {
-        ssize_t r = send(fd, p, n, MSG_NOSIGNAL);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
+#include "testlib.h"
 
 /* ---- the fake daemon ---- */
 
@@ -119,13 +60,13 @@ static int srv_read(fake *f, pkt *p)
     uint32_t total;
     uint8_t *buf;
     memset(p, 0, sizeof(*p));
-    if (read_full(f->fd, lenb, 4))
+    if (tl_read_full(f->fd, lenb, 4))
         return -1;
     total = vrpc_get_u32(lenb);
     if (total < VRPC_MSG_PACKET_MIN || total > VRPC_MSG_PACKET_MAX)
         return -1;
     buf = malloc(total - 4);
-    if (!buf || read_full(f->fd, buf, total - 4)) {
+    if (!buf || tl_read_full(f->fd, buf, total - 4)) {
         free(buf);
         return -1;
     }
@@ -151,7 +92,7 @@ static int srv_send(fake *f, const vrpc_msg_header *h, const void *payload, size
     vrpc_msg_header_put(b + 4, h);
     if (len)
         memcpy(b + VRPC_MSG_PACKET_MIN, payload, len);
-    rc = write_full(f->fd, b, VRPC_MSG_PACKET_MIN + len);
+    rc = tl_send_full(f->fd, b, VRPC_MSG_PACKET_MIN + len);
     free(b);
     return rc;
 }
@@ -167,26 +108,7 @@ static vrpc_msg_header like(const pkt *p, int32_t type, int32_t status)
 
 static int srv_send_fd(fake *f, int fd)
 {
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } ctl;
-    char carrier = 0;
-    struct iovec iov = {.iov_base = &carrier, .iov_len = 1};
-    struct msghdr msg;
-    struct cmsghdr *c;
-    memset(&msg, 0, sizeof(msg));
-    memset(&ctl, 0, sizeof(ctl));
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = ctl.buf;
-    msg.msg_controllen = sizeof(ctl.buf);
-    c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    return sendmsg(f->fd, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
+    return tl_send_fd(f->fd, fd);
 }
 
 static int srv_recv_fd(fake *f)
@@ -679,10 +601,10 @@ static void *call_some(void *arg)
     caller *k = arg;
     for (int i = 0; i < k->n; i++) {
         vrpc_connect_get_lib_version_ret *r = NULL;
-        int64_t t0 = now_ms(), dt;
+        int64_t t0 = tl_now_ms(), dt;
         if (vrpc_connect_get_lib_version(k->c, &r, NULL) == 0 && r->lib_ver == 9000000)
             k->ok++;
-        dt = now_ms() - t0;
+        dt = tl_now_ms() - t0;
         if (dt > k->worst_ms)
             k->worst_ms = dt;
         vrpc_free(r);
@@ -707,11 +629,11 @@ static void test_backpressure(void)
     vrpc_conn_process(c);
     for (int i = 0; i < 50; i++) {
         vrpc_conn_process(c);
-        sleep_ms(10);
+        tl_sleep_ms(10);
     }
     w1 = atomic_load(&f.written);
     b1 = vrpc_stream_buffered(st);
-    sleep_ms(300);
+    tl_sleep_ms(300);
     vrpc_conn_process(c);
     w2 = atomic_load(&f.written);
     TAP_OK(b1 >= VRPC_STREAM_BUFFER_SOFT && b1 < VRPC_STREAM_BUFFER_SOFT + 2 * VRPC_STREAM_CHUNK,
@@ -756,8 +678,8 @@ static void test_hard_limit(void)
     vrpc_stream_set_buffer(st, (size_t)1 << 20, (size_t)3 << 20);
     /* Calls keep the socket busy; the stream is never read. */
     call_some(&k);
-    t0 = now_ms();
-    while (atomic_load(&f.step) != 2 && now_ms() - t0 < 5000)
+    t0 = tl_now_ms();
+    while (atomic_load(&f.step) != 2 && tl_now_ms() - t0 < 5000)
         call_some(&(caller){c, 0, 1, 0});
     TAP_OK(k.ok == 400, "S6: 400 calls complete while the stream is not read");
     n = vrpc_stream_recv(st, buf, sizeof(buf), 0, &e);
@@ -782,7 +704,7 @@ static void script_slow(fake *f)
     h = like(&p, VRPC_MSG_REPLY, VRPC_MSG_OK);
     srv_send(f, &h, NULL, 0);
     while (atomic_load(&f->step) == 0 && !atomic_load(&f->stop))
-        sleep_ms(5);
+        tl_sleep_ms(5);
     h = like(&p, VRPC_MSG_STREAM, VRPC_MSG_CONTINUE);
     srv_send(f, &h, "late", 4);
     pkt_free(&p);
@@ -835,7 +757,7 @@ static void *blocked_recv(void *arg)
     while ((n = vrpc_stream_recv(b->st, buf, sizeof(buf), 0, NULL)) > 0)
         ;
     b->rc = (int)n;
-    b->at = now_ms();
+    b->at = tl_now_ms();
     return NULL;
 }
 
@@ -847,7 +769,7 @@ static void *blocked_send(void *arg)
     while (n >= 0)
         n = vrpc_stream_send(b->st, buf, (size_t)1 << 20, 0, NULL);
     b->rc = (int)n;
-    b->at = now_ms();
+    b->at = tl_now_ms();
     free(buf);
     return NULL;
 }
@@ -856,7 +778,7 @@ static void *blocked_call(void *arg)
 {
     blocked *b = arg;
     b->rc = vrpc_connect_get_lib_version(b->c, NULL, NULL);
-    b->at = now_ms();
+    b->at = tl_now_ms();
     return NULL;
 }
 
@@ -873,7 +795,7 @@ static void script_hangup(fake *f)
     }
     /* Now never read again (the uploader's sends fill the socket), then die. */
     while (atomic_load(&f->step) == 0)
-        sleep_ms(5);
+        tl_sleep_ms(5);
     shutdown(f->fd, SHUT_RDWR);
 }
 
@@ -891,8 +813,8 @@ static void test_hangup(void)
     pthread_create(&t1, NULL, blocked_recv, &r);
     pthread_create(&t2, NULL, blocked_send, &s);
     pthread_create(&t3, NULL, blocked_call, &k);
-    sleep_ms(300);
-    t0 = now_ms();
+    tl_sleep_ms(300);
+    t0 = tl_now_ms();
     atomic_store(&f.step, 1);
     pthread_join(t1, NULL);
     pthread_join(t2, NULL);
@@ -982,7 +904,7 @@ static void script_fds(fake *f)
     vrpc_put_u32(r, 1);
     h = like(&p, VRPC_MSG_REPLY_WITH_FDS, VRPC_MSG_OK);
     srv_send(f, &h, r, 4);
-    sleep_ms(200);
+    tl_sleep_ms(200);
     pipe2(pfd[0], O_CLOEXEC);
     srv_send_fd(f, pfd[0][0]);
     close(pfd[0][0]);
@@ -994,7 +916,7 @@ static void script_fds(fake *f)
         return;
     atomic_store(&f->step, 1);
     while (atomic_load(&f->step) != 2)
-        sleep_ms(5);
+        tl_sleep_ms(5);
     vrpc_put_u32(r, 2);
     h = like(&p, VRPC_MSG_REPLY_WITH_FDS, VRPC_MSG_OK);
     srv_send(f, &h, r, 4);
@@ -1023,7 +945,7 @@ static void script_fds(fake *f)
     vrpc_put_u32(r, 1);
     h = like(&p, VRPC_MSG_REPLY_WITH_FDS, VRPC_MSG_OK);
     srv_send(f, &h, r, 4);
-    write_full(f->fd, "", 1);
+    tl_send_full(f->fd, "", 1);
     pkt_free(&p);
     while (srv_read(f, &p) == 0)
         pkt_free(&p);
@@ -1042,9 +964,9 @@ static void test_fds(void)
     int rc;
     char tmpl[] = "/tmp/vrpc-fd-XXXXXX";
 
-    base = count_fds();
+    base = tl_count_fds();
     c = fake_start(&f, script_fds);
-    mid = count_fds();
+    mid = tl_count_fds();
     memset(&ga, 0, sizeof(ga));
     ga.dom.name = (char *)"d";
     pipe2(pin, O_CLOEXEC);
@@ -1079,7 +1001,7 @@ static void test_fds(void)
 
     vrpc_call_send(c, &vrpc_pd_domain_open_graphics_fd, &ga, &pd, NULL);
     while (atomic_load(&f.step) != 1)
-        sleep_ms(5);
+        tl_sleep_ms(5);
     vrpc_call_discard(c, pd);
     atomic_store(&f.step, 2);
     {
@@ -1092,8 +1014,8 @@ static void test_fds(void)
         e = NULL;
         vrpc_free(r);
     }
-    TAP_OK(count_fds() == mid, "F3: a discarded call's descriptors are closed (%d fds, %d)",
-           count_fds(), mid);
+    TAP_OK(tl_count_fds() == mid, "F3: a discarded call's descriptors are closed (%d fds, %d)",
+           tl_count_fds(), mid);
     rc = vrpc_call_fds(c, &vrpc_pd_domain_open_graphics, &ga, (int[]){-5}, 1, NULL, NULL, NULL, &e);
     TAP_OK(rc == VRPC_E_INVALID, "F6: a bad descriptor is refused before sending");
     vrpc_free(e);
@@ -1105,7 +1027,7 @@ static void test_fds(void)
     vrpc_free(e);
     e = NULL;
     fake_end(&f, c);
-    TAP_OK(count_fds() == base, "F: no descriptor left open (%d, %d)", count_fds(), base);
+    TAP_OK(tl_count_fds() == base, "F: no descriptor left open (%d, %d)", tl_count_fds(), base);
 
     /* A TCP socket has no fd passing: refused before anything is sent. */
     {
@@ -1129,7 +1051,7 @@ static void test_fds(void)
         close(a);
         close(l);
     }
-    TAP_OK(count_fds() == base, "F7: no descriptor left open");
+    TAP_OK(tl_count_fds() == base, "F7: no descriptor left open");
 }
 
 /* ---- F8: what the fd-passing design relies on ---- */
@@ -1147,12 +1069,12 @@ static void test_kernel_carriers(void)
     bool ok = true;
     socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
     f.fd = sv[0];
-    write_full(sv[0], "abc", 3);
+    tl_send_full(sv[0], "abc", 3);
     srv_send_fd(&f, 0);
     srv_send_fd(&f, 1);
-    write_full(sv[0], "tail", 4);
+    tl_send_full(sv[0], "tail", 4);
     srv_send_fd(&f, 2);
-    write_full(sv[0], "end", 3);
+    tl_send_full(sv[0], "end", 3);
     for (;;) {
         union {
             struct cmsghdr h;
@@ -1198,7 +1120,7 @@ static void test_kernel_carriers(void)
 
 int main(void)
 {
-    int base = count_fds();
+    int base = tl_count_fds();
     test_order();
     test_upload_chunks();
     test_errors();
@@ -1210,7 +1132,7 @@ int main(void)
     test_detached();
     test_fds();
     test_kernel_carriers();
-    TAP_OK(count_fds() == base, "no descriptor leaked by the whole program (%d, %d)", count_fds(),
-           base);
+    TAP_OK(tl_count_fds() == base, "no descriptor leaked by the whole program (%d, %d)",
+           tl_count_fds(), base);
     return tap_done();
 }

@@ -23,23 +23,9 @@
 #include <virtrpc/protocol.h>
 
 #include "alloc.h"
-#include "tap.h"
+#include "testlib.h"
 #include "transport-cmd.h"
 #include "uri.h"
-
-static int count_fds(void)
-{
-    int n = 0;
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *e;
-    if (!d)
-        return -1;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - 1;
-}
 
 /* True when this process has no child at all (running or zombie). */
 static bool no_children(void)
@@ -87,7 +73,7 @@ static void test_echo(void)
     vrpc_error *e = NULL;
     char buf[64];
     size_t got;
-    int rc, fds = count_fds();
+    int rc, fds = tl_count_fds();
     vrpc_transport *t = spawn_sh("exec cat", &e, &rc);
     ssize_t w = -1;
 
@@ -102,7 +88,7 @@ static void test_echo(void)
     TAP_OK(fcntl(t->ops->fd(t), F_GETFL) & O_NONBLOCK, "our end is non-blocking");
     TAP_OK(fcntl(t->ops->fd(t), F_GETFD) & FD_CLOEXEC, "our end is close-on-exec");
     t->ops->close(t);
-    TAP_OK(no_children() && count_fds() == fds, "close reaps cat, no descriptor left");
+    TAP_OK(no_children() && tl_count_fds() == fds, "close reaps cat, no descriptor left");
     vrpc_free(e);
 }
 
@@ -111,7 +97,7 @@ static void test_failure_message(void)
     vrpc_error *e = NULL;
     char buf[64];
     size_t got;
-    int rc, fds = count_fds();
+    int rc, fds = tl_count_fds();
     vrpc_transport *t =
         spawn_sh("echo 'first line' >&2; echo 'ssh: connect to host x: Connection refused' >&2; "
                  "exit 255",
@@ -130,7 +116,7 @@ static void test_failure_message(void)
            "EOF before any byte: a connect error with the exit status and stderr on one line (%s)",
            e && e->message ? e->message : "?");
     t->ops->close(t);
-    TAP_OK(no_children() && count_fds() == fds, "failed child reaped, no descriptor left");
+    TAP_OK(no_children() && tl_count_fds() == fds, "failed child reaped, no descriptor left");
     vrpc_free(e);
 }
 
@@ -140,7 +126,7 @@ static void test_eof_after_data(void)
     vrpc_error *e = NULL;
     char buf[16];
     size_t got;
-    int rc, fds = count_fds();
+    int rc, fds = tl_count_fds();
     vrpc_transport *t = spawn_sh("printf abc; echo bye >&2; exit 5", &e, &rc);
     ssize_t n;
 
@@ -154,7 +140,7 @@ static void test_eof_after_data(void)
                !e->str1,
            "EOF after data: %s", e && e->message ? e->message : "?");
     t->ops->close(t);
-    TAP_OK(no_children() && count_fds() == fds, "reaped, no descriptor left");
+    TAP_OK(no_children() && tl_count_fds() == fds, "reaped, no descriptor left");
     vrpc_free(e);
 }
 
@@ -164,7 +150,7 @@ static void test_late_exit(void)
     vrpc_error *e = NULL;
     char buf[16];
     size_t got;
-    int rc, fds = count_fds();
+    int rc, fds = tl_count_fds();
     vrpc_transport *t = spawn_sh("exec >&- <&-; sleep 0.2; echo late >&2; exit 4", &e, &rc);
     ssize_t n;
 
@@ -177,7 +163,7 @@ static void test_late_exit(void)
            "EOF before exit: waits for stderr and the status (%s)",
            e && e->message ? e->message : "?");
     t->ops->close(t);
-    TAP_OK(no_children() && count_fds() == fds, "reaped, no descriptor left");
+    TAP_OK(no_children() && tl_count_fds() == fds, "reaped, no descriptor left");
     vrpc_free(e);
 }
 
@@ -241,7 +227,7 @@ static void test_no_sigpipe(void)
 static void test_sigterm_ignored(void)
 {
     vrpc_error *e = NULL;
-    int rc, fds = count_fds();
+    int rc, fds = tl_count_fds();
     double t0;
     vrpc_transport *t = spawn_sh("trap '' TERM; exec sleep 60", &e, &rc);
 
@@ -251,7 +237,7 @@ static void test_sigterm_ignored(void)
     }
     t0 = now_s();
     t->ops->close(t);
-    TAP_OK(no_children() && count_fds() == fds && now_s() - t0 < 10,
+    TAP_OK(no_children() && tl_count_fds() == fds && now_s() - t0 < 10,
            "close: grace period, SIGTERM, SIGKILL; reaped in %.1f s", now_s() - t0);
     vrpc_free(e);
 }
@@ -263,7 +249,7 @@ static void test_start_failures(void)
     char *argv3[] = {"/dev/null", NULL};
     vrpc_transport *t = NULL;
     vrpc_error *e = NULL;
-    int rc, fds = count_fds();
+    int rc, fds = tl_count_fds();
 
     rc = vrpc_transport_cmd_spawn("missing", argv, NULL, &t, &e);
     TAP_OK(rc == VRPC_E_NOT_FOUND && !t && e && e->message &&
@@ -280,7 +266,8 @@ static void test_start_failures(void)
     TAP_OK(rc < 0 && !t && e && e->message && strstr(e->message, "Permission denied"),
            "a file that is not executable (%s)", e && e->message ? e->message : "?");
     vrpc_free(e);
-    TAP_OK(no_children() && count_fds() == fds, "no child and no descriptor after failed starts");
+    TAP_OK(no_children() && tl_count_fds() == fds,
+           "no child and no descriptor after failed starts");
 }
 
 /* Descriptors of ours, even without close-on-exec, do not reach the child. */
@@ -324,7 +311,7 @@ static void test_conn_open(const char *dir)
         {"kill -9 $$", "killed by signal 9"},
     };
     size_t i;
-    int fds = count_fds();
+    int fds = tl_count_fds();
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char path[600], uri[700];
@@ -347,7 +334,7 @@ static void test_conn_open(const char *dir)
         TAP_OK(rc == VRPC_E_CONNECT && !c && e && e->message && strstr(e->message, cases[i].want) &&
                    strncmp(e->message, "connect: ", 9) == 0 &&
                    strcmp(vrpc_open_failed_step(rc, e), "connect") == 0 && no_children() &&
-                   count_fds() == fds,
+                   tl_count_fds() == fds,
                "ext command failing (%s): %s", cases[i].want, e && e->message ? e->message : "?");
         vrpc_free(e);
         vrpc_conn_close(c);
