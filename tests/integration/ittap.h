@@ -4,6 +4,7 @@
 #define VIRTRPC_TESTS_ITTAP_H
 
 #include "../tap.h"
+#include "itest.h"
 
 /*
  * Like tap_ok(), but a failure is reported as "not ok N - ... # TODO reason"
@@ -24,6 +25,20 @@ __attribute__((format(printf, 3, 4), unused)) static int tap_ok_todo(int cond, c
     printf("\n");
     fflush(stdout);
     return cond;
+}
+
+/*
+ * Open the program's main connection to uri (a TAP check, with the daemon's
+ * reason when it fails). Without it the program cannot go on: it then ends
+ * here, as main would (it_finish, the plan, the exit status).
+ */
+__attribute__((unused)) static void it_open_or_exit(vrpc_conn **c, const char *uri)
+{
+    int rc = vrpc_conn_open(c, uri, 0, it_errp());
+    if (!TAP_OK(rc == 0, "vrpc_conn_open %s: %d %s", uri, rc, rc ? it_errstr(it_err()) : "")) {
+        it_finish();
+        exit(tap_done());
+    }
 }
 
 #endif

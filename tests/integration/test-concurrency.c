@@ -429,11 +429,7 @@ int main(void)
     if (!it_start("concurrency"))
         return 0;
     uri = it_sys_uri();
-    int rc = vrpc_conn_open(&c, uri, 0, it_errp());
-    if (!TAP_OK(rc == 0, "vrpc_conn_open %s: %s", uri, rc ? it_errstr(it_err()) : "ok")) {
-        it_finish();
-        return tap_done();
-    }
+    it_open_or_exit(&c, uri);
     test_threads();
     test_poll_discard();
     test_readonly();

@@ -1933,11 +1933,7 @@ int main(void)
     if (!it_start("domains"))
         return 0;
     uri = it_sys_uri();
-    int rc = vrpc_conn_open(&c, uri, 0, it_errp());
-    if (!TAP_OK(rc == 0, "vrpc_conn_open %s: %d %s", uri, rc, rc ? it_errstr(it_err()) : "")) {
-        it_finish();
-        return tap_done();
-    }
+    it_open_or_exit(&c, uri);
     TAP_OK(vrpc_conn_get_status(c) == 0 && vrpc_conn_get_fd(c) >= 0, "connection is up");
     const char *sock = vrpc_conn_get_socket_path(c);
     char *expect_sock = it_strf("%s/sys/run/libvirt-sock", it_dir());

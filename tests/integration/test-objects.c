@@ -1472,11 +1472,8 @@ int main(void)
     if (!it_start("objects"))
         return 0;
     uri = it_sys_uri();
-    int rc = vrpc_conn_open(&c, uri, 0, it_errp());
-    if (!TAP_OK(rc == 0, "vrpc_conn_open %s: %s", uri, rc ? it_errstr(it_err()) : "ok")) {
-        it_finish();
-        return tap_done();
-    }
+    it_open_or_exit(&c, uri);
+    int rc;
     rc = vrpc_conn_open(&cs, it_storage_uri(), 0, it_errp());
     TAP_OK(rc == 0, "vrpc_conn_open %s: %s", it_storage_uri(), rc ? it_errstr(it_err()) : "ok");
     if (rc)
