@@ -144,13 +144,24 @@ typedef struct vrpc_union_arm {
     uint32_t offset;       /* offsetof() the member from the start of the union's C struct */
 } vrpc_union_arm;
 
+/*
+ * DESCRIPTORS (vrpc_type, vrpc_field, vrpc_union_arm, vrpc_enum_value,
+ * vrpc_proc, vrpc_program) are owned by the library and reached through
+ * pointers only: vrpc_programs(), vrpc_proc_lookup(), vrpc_proc_find(),
+ * vrpc_type_lookup(), and the names of <virtrpc/protocol.h> (vrpc_pd_NAME,
+ * vrpc_td_NAME stand for what those functions return; no descriptor is an
+ * exported symbol). Read their members, never create or change them. A
+ * vrpc_type may gain members at the end; the others come in arrays
+ * (programs, procedures, fields, arms, values), so their size is part of the
+ * ABI, and vrpc_proc and vrpc_program keep reserved room for growth. Members
+ * marked INTERNAL belong to the library and may change in any release.
+ */
 struct vrpc_type {
     const char *name;      /* XDR name ("remote_domain_get_info_args"), NULL when anonymous */
     uint8_t kind;          /* vrpc_kind */
     uint32_t size;         /* sizeof() the C representation */
     uint32_t bound;        /* STRING/OPT_STRING/OPAQUE_VAR/ARRAY_VAR: max length (VRPC_UNBOUNDED
                               for none); OPAQUE_FIXED/ARRAY_FIXED: the fixed count */
-    uint32_t min_wire;     /* smallest possible encoding in bytes (used to bound allocations) */
     const vrpc_type *elem; /* ARRAY_FIXED, ARRAY_VAR, OPTIONAL */
     uint32_t nfields;      /* STRUCT: members; UNION: 1 (the discriminant) */
     const vrpc_field *fields;
@@ -159,6 +170,8 @@ struct vrpc_type {
     const vrpc_union_arm *default_arm; /* UNION: NULL when the union has no default */
     uint32_t nvalues;                  /* ENUM */
     const vrpc_enum_value *values;
+    /* INTERNAL (not part of the API): */
+    uint32_t min_wire; /* smallest possible encoding in bytes (bounds allocations) */
 };
 
 /* A growable output buffer. Zero-initialise; release data with vrpc_free(). */
@@ -239,12 +252,16 @@ typedef struct vrpc_proc {
     uint8_t priority;        /* 0 low, 1 high (@priority) */
     uint8_t stream;          /* VRPC_STREAM_* */
     int8_t stream_param;     /* @readstream/@writestream value, -1 if none */
-    uint8_t generate;        /* @generate: 0 none, 1 client, 2 server, 3 both */
     const char *sparse_flag; /* @sparseflag macro name, or NULL */
-    const char *acl;         /* @acl annotations joined by ',' or NULL */
     const vrpc_type *args;   /* NULL: void */
     const vrpc_type *ret;    /* NULL: void */
     const vrpc_type *msg;    /* event payload (`_msg`) or NULL */
+    /* INTERNAL (not part of the API: libvirt's annotations for its own
+     * generators, kept for the tests): */
+    uint8_t generate;      /* @generate: 0 none, 1 client, 2 server, 3 both */
+    const char *acl;       /* @acl annotations joined by ',' or NULL */
+    const void *reserved1; /* NULL; room for later members */
+    const void *reserved2;
 } vrpc_proc;
 
 typedef struct vrpc_program {
@@ -253,6 +270,8 @@ typedef struct vrpc_program {
     uint32_t version;
     size_t nprocs;
     const vrpc_proc *procs; /* sorted by number */
+    const void *reserved1;  /* NULL; room for later members */
+    const void *reserved2;
 } vrpc_program;
 
 /* All programs known to this build (remote, qemu, lxc, admin, keepalive). */

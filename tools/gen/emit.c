@@ -378,27 +378,52 @@ void emit_header(sbuf *o)
     for (size_t i = 0; i < order->n; i++)
         emit_definition(o, order->v[i]);
 
-    sb_puts(o, "\n/* ---- Type descriptors (see <virtrpc/types.h>) ---- */\n\n");
+    /* Descriptors are objects inside the library only; outside it each
+     * name stands for the same object found through an exported function,
+     * so no descriptor is an exported symbol (docs/design.md). */
+    sb_puts(o, "\n/* ---- Type descriptors (see <virtrpc/types.h>) ----\n"
+               " * Outside the library each vrpc_td_NAME stands for\n"
+               " * (*vrpc_type_lookup(\"xdr_name\")): descriptors are not exported symbols. */\n\n"
+               "#if defined(VIRTRPC_BUILDING) || defined(VIRTRPC_DESCRIPTORS)\n");
     for (size_t i = 0; i < G.types.n; i++) {
         ntype *t = G.types.v[i];
-        sb_printf(o, "VRPC_EXPORT extern const vrpc_type vrpc_td_%s; /* %s %s */\n", t->suffix,
+        sb_printf(o, "extern const vrpc_type vrpc_td_%s; /* %s %s */\n", t->suffix,
                   nt_keyword(t->kind), t->xname);
     }
+    sb_puts(o, "#else\n");
+    for (size_t i = 0; i < G.types.n; i++) {
+        ntype *t = G.types.v[i];
+        sb_printf(o, "#define vrpc_td_%s (*vrpc_type_lookup(\"%s\"))\n", t->suffix, t->xname);
+    }
+    sb_puts(o, "#endif\n");
 
-    sb_puts(o, "\n/* ---- Procedure descriptors ---- */\n");
-    for (size_t i = 0; i < G.programs.n; i++) {
-        program *pg = G.programs.v[i];
-        if (!pg->has_procs)
-            continue;
-        sb_printf(o, "\n/* program %s: ", pg->name);
-        xv_format(o, xv_unsigned(pg->number), 8);
-        sb_printf(o, " version %u */\n", (unsigned)pg->version);
-        for (size_t j = 0; j < pg->nprocs; j++) {
-            proc *pr = pg->procs[j];
-            sb_printf(o, "VRPC_EXPORT extern const vrpc_proc vrpc_pd_%s; /* %s = %d */\n",
-                      pr->short_name, pr->xname, (int)pr->number);
+    sb_puts(o, "\n/* ---- Procedure descriptors ----\n"
+               " * Outside the library each vrpc_pd_NAME stands for\n"
+               " * (*vrpc_proc_find(program, number)): descriptors are not exported symbols. */\n");
+    for (int pass = 0; pass < 2; pass++) {
+        sb_puts(o, pass == 0 ? "\n#if defined(VIRTRPC_BUILDING) || defined(VIRTRPC_DESCRIPTORS)\n"
+                             : "#else\n");
+        for (size_t i = 0; i < G.programs.n; i++) {
+            program *pg = G.programs.v[i];
+            if (!pg->has_procs)
+                continue;
+            sb_printf(o, "/* program %s: ", pg->name);
+            xv_format(o, xv_unsigned(pg->number), 8);
+            sb_printf(o, " version %u */\n", (unsigned)pg->version);
+            for (size_t j = 0; j < pg->nprocs; j++) {
+                proc *pr = pg->procs[j];
+                if (pass == 0) {
+                    sb_printf(o, "extern const vrpc_proc vrpc_pd_%s; /* %s = %d */\n",
+                              pr->short_name, pr->xname, (int)pr->number);
+                } else {
+                    sb_printf(o, "#define vrpc_pd_%s (*vrpc_proc_find(", pr->short_name);
+                    xv_format(o, xv_unsigned(pg->number), 8);
+                    sb_printf(o, ", %d))\n", (int)pr->number);
+                }
+            }
         }
     }
+    sb_puts(o, "#endif\n");
 
     sb_puts(o, "\n/* ---- Calls ---- */\n");
     for (size_t i = 0; i < G.programs.n; i++) {
@@ -582,7 +607,9 @@ static int type_name_cmp(const void *a, const void *b)
 void emit_source(sbuf *o)
 {
     banner(o, "protocol.c: descriptors, procedure tables and calls of libvirt's RPC programs.");
-    sb_puts(o, "#include <virtrpc/protocol.h>\n\n#include <stddef.h>\n#include <string.h>\n");
+    sb_puts(o, "/* The descriptors are defined here: their names are the objects. */\n"
+               "#define VIRTRPC_DESCRIPTORS 1\n"
+               "#include <virtrpc/protocol.h>\n\n#include <stddef.h>\n#include <string.h>\n");
 
     /* which static descriptors are referenced */
     for (size_t i = 0; i < G.types.n; i++) {
@@ -634,7 +661,7 @@ void emit_source(sbuf *o)
     for (size_t i = 0; i < G.types.n; i++) {
         ntype *t = G.types.v[i];
         sb_printf(o,
-                  "\n/* %s %s */\nVRPC_EXPORT const vrpc_type vrpc_td_%s = ", nt_keyword(t->kind),
+                  "\n/* %s %s */\nconst vrpc_type vrpc_td_%s = ", nt_keyword(t->kind),
                   t->xname, t->suffix);
         type_init(o, t->xname, t->shape, t->cname, t->min_wire);
     }
@@ -656,7 +683,7 @@ void emit_source(sbuf *o)
             const char *n = pg->procs[j]->short_name;
             sb_printf(o, "\n#define XPD_%s ", n);
             proc_init(o, pg->procs[j]);
-            sb_printf(o, "VRPC_EXPORT const vrpc_proc vrpc_pd_%s = XPD_%s;\n", n, n);
+            sb_printf(o, "const vrpc_proc vrpc_pd_%s = XPD_%s;\n", n, n);
         }
     }
 
@@ -719,6 +746,10 @@ void emit_source(sbuf *o)
                   "number)\n{\n"
                   "    for (size_t i = 0; i < %zu; i++) {\n"
                   "        if (xpindex[i].program != program)\n            continue;\n"
+                  "        /* numbers are dense from 1 in libvirt's programs */\n"
+                  "        if (number >= 1 && (size_t)number <= xpindex[i].n &&\n"
+                  "            xpindex[i].procs[number - 1]->number == number)\n"
+                  "            return xpindex[i].procs[number - 1];\n"
                   "        size_t lo = 0, hi = xpindex[i].n;\n"
                   "        while (lo < hi) {\n"
                   "            size_t mid = lo + (hi - lo) / 2;\n"
