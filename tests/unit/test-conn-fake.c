@@ -596,8 +596,27 @@ static void test_keepalive(void)
     TAP_OK(rc == 0 && atomic_load(&f.pongs) == 2, "keepalive: idle PING answered by process()");
     rc = call_echo(c, 6, &y, NULL);
     TAP_OK(rc == 0 && y == 19, "keepalive: connection still fine");
+    {
+        vrpc_error *e = NULL;
+        rc = vrpc_conn_set_keepalive(c, (uint64_t)INT32_MAX * VRPC_USEC_PER_MSEC + 1, 5, &e);
+        TAP_OK(rc == VRPC_E_INVALID && e && strstr(e->message, "too large"),
+               "keepalive: an interval over 2^31 - 1 ms is refused (%s)",
+               e ? e->message : "no error");
+        vrpc_free(e);
+    }
     vrpc_conn_close(c);
     fake_finish(&f);
+}
+
+/* Public timeouts are microseconds; the waits round them up to milliseconds. */
+static void test_time_unit(void)
+{
+    TAP_OK(vrpc_usec_to_timeout_ms(VRPC_USEC_INFINITY) == -1 && vrpc_usec_to_timeout_ms(0) == 0 &&
+               vrpc_usec_to_timeout_ms(1) == 1 && vrpc_usec_to_timeout_ms(1000) == 1 &&
+               vrpc_usec_to_timeout_ms(1001) == 2 &&
+               vrpc_usec_to_timeout_ms(5 * VRPC_USEC_PER_SEC) == 5000 &&
+               vrpc_usec_to_timeout_ms(UINT64_MAX - 1) == INT_MAX,
+           "time: µs to ms rounds up, VRPC_USEC_INFINITY is none, huge values clamp");
 }
 
 /* Fatal errors: N waiters, then something breaks the connection. */
@@ -1446,6 +1465,7 @@ int main(void)
     test_out_of_order();
     test_threads();
     test_keepalive();
+    test_time_unit();
     test_break(BREAK_UNKNOWN_SERIAL, VRPC_E_PROTO, "no call waiting for reply", "unknown serial");
     test_break(BREAK_MID_PACKET, VRPC_E_CLOSED, "in the middle of a packet", "closed mid-packet");
     test_break(BREAK_CALL, VRPC_E_PROTO, "serves no calls", "CALL from the daemon");
