@@ -107,6 +107,8 @@ typedef struct vrpc_event_info {
     const vrpc_proc *legacy_proc;
     const vrpc_proc *register_proc;   /* e.g. connect_domain_event_callback_register_any */
     const vrpc_proc *deregister_proc; /* e.g. connect_domain_event_callback_deregister_any */
+    const void *reserved1;            /* NULL; room for later members (the infos are an array) */
+    const void *reserved2;
 } vrpc_event_info;
 
 /* Every event this build knows, grouped by family. */
@@ -141,6 +143,10 @@ typedef struct vrpc_qemu_monitor_filter {
     const vrpc_nonnull_domain *dom; /* NULL: every domain */
     const char *event;              /* NULL: every event; else the name (or a regex, see flags) */
     unsigned int flags; /* VRPC_CONNECT_DOMAIN_QEMU_MONITOR_EVENT_REGISTER_REGEX | _NOCASE */
+    /* Zero-initialise the filter: later members take these, NULL meaning
+     * what the library does today. */
+    const void *reserved1;
+    const void *reserved2;
 } vrpc_qemu_monitor_filter;
 
 /*
@@ -223,6 +229,7 @@ typedef struct vrpc_event_stats {
     uint32_t callbacks;           /* registered callbacks */
     uint32_t registrations;       /* registrations on the daemon */
     uint64_t server_calls;        /* register/deregister calls made to the daemon so far */
+    uint64_t reserved[4];         /* zero; room for later counters */
 } vrpc_event_stats;
 
 /* Counters of the connection's events. 0 or VRPC_E_INVALID. */
