@@ -128,7 +128,8 @@ VRPC_EXPORT int vrpc_conn_open_auth(vrpc_conn **out, const char *uri, unsigned i
  *   "open"               CONNECT_OPEN (or ADMIN_CONNECT_OPEN) failed
  * vrpc_open_failed_step(rc, err) returns that name (a static string; NULL
  * when rc is 0). The rules it applies, for programs that want them:
- *  - a LOCAL error holds the step's name in err->str1; its message starts
+ *  - a LOCAL error holds the step's name in err->step (a member of its own,
+ *    not on the wire; NULL in every daemon error); its message starts
  *    with "<step>: " too, except for the errors libvirt's own client reports
  *    (e.g. "authentication failed: negotiation SSF 0 was not strong
  *    enough"), which keep libvirt's code, domain and message;

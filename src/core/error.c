@@ -72,6 +72,7 @@ vrpc_error *vrpc_error_dup(const vrpc_error *e, const char *message)
     n->int2 = e->int2;
     n->message = str_place(&pos, msg);
     n->str1 = str_place(&pos, e->str1);
+    n->step = e->step;
     n->str2 = str_place(&pos, e->str2);
     n->str3 = str_place(&pos, e->str3);
     if (e->dom) {
@@ -202,33 +203,21 @@ const char *vrpc_step_name(vrpc_step step)
     return step_names[step];
 }
 
-/*
- * Where the tag lives: the public vrpc_error is libvirt's remote_error,
- * generated from the protocol file, and has no member of its own for it
- * yet, so the tag is the step's name in str1 (documented in
- * <virtrpc/conn.h>). Only these two functions know that.
- */
+/* The tag lives in vrpc_error's own member `step`, which is not on the wire. */
 void vrpc_error_set_step(vrpc_error **err, vrpc_step step)
 {
-    vrpc_error tmp, *n;
     if (!err || !*err || !vrpc_step_name(step))
         return;
-    tmp = **err;
-    tmp.str1 = (char *)vrpc_step_name(step);
-    n = vrpc_error_dup(&tmp, NULL);
-    if (!n)
-        return;
-    vrpc_free(*err);
-    *err = n;
+    (*err)->step = vrpc_step_name(step);
 }
 
 vrpc_step vrpc_error_step(const vrpc_error *e)
 {
     size_t i;
-    if (!e || !e->str1)
+    if (!e || !e->step)
         return VRPC_STEP_NONE;
     for (i = 1; i < sizeof(step_names) / sizeof(step_names[0]); i++)
-        if (strcmp(e->str1, step_names[i]) == 0)
+        if (strcmp(e->step, step_names[i]) == 0)
             return (vrpc_step)i;
     return VRPC_STEP_NONE;
 }

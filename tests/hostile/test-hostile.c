@@ -1155,8 +1155,8 @@ static void test_tls_confirmation(int mode, const char *what, int want_rc, const
     dt = tl_now_ms() - t0;
     if (rc == 0)
         tr->ops->close(tr);
-    TAP_OK(rc == want_rc && msg_has(e, want_msg) && atomic_load(&t.handshakes) == 1 && e->str1 &&
-               strcmp(e->str1, "certificate check") == 0 && dt < 3000,
+    TAP_OK(rc == want_rc && msg_has(e, want_msg) && atomic_load(&t.handshakes) == 1 && e->step &&
+               strcmp(e->step, "certificate check") == 0 && dt < 3000,
            "%s: handshake and certificate check pass, then %s \"%s\" after %lld ms", name,
            vrpc_strerror(want_rc), e && e->message ? e->message : "(none)", (long long)dt);
     vrpc_free(e);

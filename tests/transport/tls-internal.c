@@ -201,7 +201,7 @@ static int test_timeouts(const char *pkidir)
     rc = vrpc_transport_tls_connect(&p, &tr, &err);
     dt = tl_now_ms() - t0;
     tap_ok(rc == VRPC_E_TIMEOUT && err && strncmp(err->message, "handshake: ", 11) == 0 &&
-               streq(err->str1, "handshake") && dt >= 250 && dt < 5000,
+               streq(err->step, "handshake") && dt >= 250 && dt < 5000,
            "handshake deadline: VRPC_E_TIMEOUT after %lld ms: %s", (long long)dt,
            err ? err->message : "(no error)");
     vrpc_free(err);

@@ -197,7 +197,7 @@ static void test_authfile(void)
 static void test_steps(void)
 {
     vrpc_error local = {0}, daemon = {0};
-    local.str1 = (char *)"certificate check";
+    local.step = "certificate check";
     daemon.str1 = (char *)"authentication failed: %s";
     TAP_OK(vrpc_open_failed_step(0, NULL) == NULL, "step: none on success");
     TAP_OK(strcmp(vrpc_open_failed_step(VRPC_E_AUTH, &local), "certificate check") == 0,

@@ -499,8 +499,9 @@ static void test_steps(void)
            "steps: an untagged error has no step");
     vrpc_error_set_step(&e, VRPC_STEP_CONNECT);
     TAP_OK(e && vrpc_error_step(e) == VRPC_STEP_CONNECT &&
-               strcmp(e->message, "connect: ssh failed") == 0 && e->code == VRPC_ERR_SYSTEM_ERROR,
-           "steps: the tag is set, message and code unchanged");
+               strcmp(e->message, "connect: ssh failed") == 0 && e->code == VRPC_ERR_SYSTEM_ERROR &&
+               e->step && strcmp(e->step, "connect") == 0 && e->str1 == NULL,
+           "steps: the tag is set in its own member; message, code and str1 unchanged");
     TAP_OK(strcmp(vrpc_open_failed_step(VRPC_E_AUTH, e), "connect") == 0,
            "steps: a tagged local error names its step, whatever the return code");
     vrpc_error_set_step(&e, VRPC_STEP_CERTIFICATE);

@@ -112,7 +112,7 @@ static void test_failure_message(void)
     TAP_OK(n == VRPC_E_CONNECT && got == 0 && e && e->message &&
                strstr(e->message, "connect: test child failed (exit status 255: first line; "
                                   "ssh: connect to host x: Connection refused)") &&
-               !strchr(e->message, '\n') && e->str1 && strcmp(e->str1, "connect") == 0,
+               !strchr(e->message, '\n') && e->step && strcmp(e->step, "connect") == 0 && !e->str1,
            "EOF before any byte: a connect error with the exit status and stderr on one line (%s)",
            e && e->message ? e->message : "?");
     t->ops->close(t);

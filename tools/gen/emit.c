@@ -223,13 +223,14 @@ static void emit_enums(sbuf *o)
 }
 
 /*
- * Members of vrpc_error (libvirt's remote_error) that are not on the wire:
- * room for what a later virtrpc adds to its errors without changing the
- * struct's size. A new member takes the place of the first reserved slot
- * and is no larger than a pointer; the codec leaves them zero.
+ * Members of vrpc_error (libvirt's remote_error) that are not on the wire,
+ * so the codec leaves them zero: the open step a local error failed in,
+ * and room for what a later virtrpc adds without changing the struct's
+ * size (a new member takes the place of the first reserved slot and is no
+ * larger than a pointer).
  */
 static const char *const error_local_members[] = {
-    "void *reserved1",
+    "const char *step",
     "void *reserved2",
     "void *reserved3",
     "void *reserved4",
@@ -248,7 +249,9 @@ static void emit_definition(sbuf *o, ntype *t)
         for (size_t i = 0; i < t->nfields; i++)
             member_line(o, &t->fields[i], "    ");
         if (strcmp(t->cname, "vrpc_error") == 0) {
-            sb_puts(o, "    /* not on the wire: reserved for later members (zero) */\n");
+            sb_puts(o, "    /* not on the wire: the step a local open error failed in (a static "
+                       "string, else\n"
+                       "       NULL), and room for later members (zero) */\n");
             for (size_t i = 0; i < sizeof(error_local_members) / sizeof(error_local_members[0]);
                  i++)
                 sb_printf(o, "    %s;\n", error_local_members[i]);
@@ -660,9 +663,8 @@ void emit_source(sbuf *o)
     sb_puts(o, "\n/* ---- Type descriptors ---- */\n");
     for (size_t i = 0; i < G.types.n; i++) {
         ntype *t = G.types.v[i];
-        sb_printf(o,
-                  "\n/* %s %s */\nconst vrpc_type vrpc_td_%s = ", nt_keyword(t->kind),
-                  t->xname, t->suffix);
+        sb_printf(o, "\n/* %s %s */\nconst vrpc_type vrpc_td_%s = ", nt_keyword(t->kind), t->xname,
+                  t->suffix);
         type_init(o, t->xname, t->shape, t->cname, t->min_wire);
     }
 
