@@ -16,11 +16,45 @@ mkdir -p "$cache"
 
 log() { echo "fetch-libvirt-src: $*" >&2; }
 
+codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+
+# The address of the Debian archive this machine installs its release from,
+# as its apt configuration says (one-line and deb822 source files).
+archive_uri() {
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [ -f "$f" ] || continue
+        awk -v s="$codename" '$1 == "deb" {
+            i = 2
+            if ($i ~ /^\[/) while (i <= NF && $i !~ /\]$/) i++
+            if ($i ~ /\]$/) i++
+            if ($(i + 1) == s) { print $i; exit }
+        }' "$f"
+    done
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -f "$f" ] || continue
+        awk -v s="$codename" '
+            function flush() {
+                if (types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " s " ") && uris != "") {
+                    split(uris, u, " "); print u[1]; found = 1
+                }
+                types = ""; uris = ""; suites = ""
+            }
+            /^[ \t]*#/ { next }
+            /^[ \t]*$/ { flush(); if (found) exit; next }
+            tolower($1) == "types:" { $1 = ""; types = $0 }
+            tolower($1) == "uris:" { $1 = ""; uris = $0 }
+            tolower($1) == "suites:" { $1 = ""; suites = $0 }
+            END { if (!found) flush() }' "$f"
+    done
+}
+archive=$(archive_uri | head -n 1)
+
 apt_opts=
 if [ -n "$suite" ]; then
     lists="$cache/apt-$suite"
     mkdir -p "$lists/lists/partial"
-    echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" > "$lists/sources.list"
+    [ -n "$archive" ] || { log "no Debian archive for $codename in the apt configuration"; exit 1; }
+    echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $archive $suite main" > "$lists/sources.list"
     apt_opts="-o Dir::Etc::sourcelist=$lists/sources.list -o Dir::Etc::sourceparts=/nonexistent -o Dir::State::Lists=$lists/lists"
     # shellcheck disable=SC2086
     apt-get $apt_opts update -qq >&2
@@ -31,11 +65,12 @@ fi
 version=$(apt-cache $apt_opts showsrc libvirt 2>/dev/null | sed -n 's/^Version: //p' | head -n 1 || true)
 if [ -z "$version" ] && [ -z "$suite" ]; then
     if ! grep -rqsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-        log "adding a deb-src entry for Debian's main archive"
-        suites=$(. /etc/os-release && echo "$VERSION_CODENAME")
+        [ -n "$archive" ] || { log "no Debian archive for $codename in the apt configuration"; exit 1; }
+        log "adding a deb-src entry for $archive"
+        suites=$codename
         cat > /etc/apt/sources.list.d/virtrpc-deb-src.sources <<SRC
 Types: deb-src
-URIs: http://deb.debian.org/debian
+URIs: $archive
 Suites: $suites $suites-updates
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
