@@ -94,11 +94,15 @@ static int usage(const char *fmt, const char *arg)
     return 2;
 }
 
-/* Register one event; with `optional`, a daemon that does not offer it
- * (no such driver on this connection) is skipped. 1 registered, 0
+/* Register one event. With `optional` (--all) an event the daemon does not
+ * offer is skipped and named on stderr: one it does not know or has no
+ * driver for (VRPC_E_UNSUPPORTED) always, and, as virsh's `event --all`
+ * does, any refusal by the daemon once an earlier registration succeeded
+ * (`nreg` > 0; an older daemon may refuse a newer event in other words).
+ * Local failures (connection, memory) stay fatal. 1 registered, 0
  * skipped, -1 failed. */
 static int register_one(vrpc_conn *c, const vrpc_event_info *in, const vrpc_nonnull_domain *dom,
-                        bool optional)
+                        bool optional, int nreg)
 {
     vrpc_error *e = NULL;
     int id, rc;
@@ -110,8 +114,9 @@ static int register_one(vrpc_conn *c, const vrpc_event_info *in, const vrpc_nonn
     rc = vrpc_event_register(c, in->key, filter, on_event, NULL, NULL, &id, &e);
     if (rc == 0)
         return 1;
-    if (optional && (rc == VRPC_E_UNSUPPORTED ||
-                     (rc == VRPC_E_REMOTE && e && e->code == VRPC_ERR_NO_SUPPORT))) {
+    if (optional && (rc == VRPC_E_UNSUPPORTED || (rc == VRPC_E_REMOTE && nreg > 0))) {
+        fprintf(stderr, "virtrpc: events: skipped %s: %s\n", in->name,
+                e && e->message ? e->message : vrpc_strerror(rc));
         vrpc_free(e);
         return 0;
     }
@@ -223,7 +228,7 @@ int virtrpc_cmd_events(vrpc_conn *c, int argc, char **argv)
         e = NULL;
     }
     for (i = 0; i < nwant; i++) {
-        int r = register_one(c, want[i], domain ? &dom : NULL, all);
+        int r = register_one(c, want[i], domain ? &dom : NULL, all, nreg);
         if (r < 0) {
             status = 1;
             goto out;

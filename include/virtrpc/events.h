@@ -164,8 +164,11 @@ typedef struct vrpc_qemu_monitor_filter {
  * libvirt). *id receives the callback's id (> 0).
  * Blocks for the daemon's registration when the (event, filter) pair is
  * new. Returns 0, VRPC_E_INVALID (unknown event, bad filter),
- * VRPC_E_UNSUPPORTED (admin connection, daemon without the procedure) or
- * the call's error.
+ * VRPC_E_UNSUPPORTED (admin connection, daemon without the procedure, or
+ * a daemon that does not know this event: one older than the libvirt the
+ * build was generated from; `err` then holds the daemon's own error,
+ * VRPC_ERR_NO_SUPPORT, or VRPC_ERR_INTERNAL_ERROR "unsupported ... event ID
+ * N" as daemons up to at least 11.3.0 send it) or the call's error.
  */
 VRPC_EXPORT int vrpc_event_register(vrpc_conn *c, int event, const void *filter, vrpc_event_cb cb,
                                     void *opaque, void (*free_opaque)(void *), int *id,

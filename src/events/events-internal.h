@@ -7,6 +7,7 @@
 #ifndef VIRTRPC_EVENTS_INTERNAL_H
 #define VIRTRPC_EVENTS_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct vrpc_event_id_const {
@@ -25,5 +26,15 @@ extern const size_t vrpc_event_id_nconsts;
  */
 struct vrpc_conn;
 int vrpc_events_attach(struct vrpc_conn *c);
+
+/*
+ * Whether the daemon's refusal `e` of a registration for event `id` of
+ * `family` (VRPC_EVENT_FAMILY_*) means the daemon does not know the event:
+ * VRPC_ERR_NO_SUPPORT, or VRPC_ERR_INTERNAL_ERROR in the form older daemons
+ * give an event ID beyond their table ("unsupported [family ]event ID N").
+ * vrpc_event_register() then returns VRPC_E_UNSUPPORTED.
+ */
+struct vrpc_error;
+bool vrpc_event_refused_as_unknown(int family, int id, const struct vrpc_error *e);
 
 #endif

@@ -603,6 +603,47 @@ static void attach_locked(vrpc_events *ev, ev_reg *reg, ev_cb *n)
     ev->ncbs++;
 }
 
+/* Whether the daemon's refusal of a registration means "this daemon does not
+ * know this event" (docs/design.md, "An event the daemon does not know").
+ * VRPC_ERR_NO_SUPPORT always does. Daemons up to at least 11.x answer an
+ * event ID beyond their own table with VRPC_ERR_INTERNAL_ERROR and nothing
+ * else tells it apart from a real internal error, so that code counts only
+ * when the message has the daemon's form for it: after the code's text
+ * ("internal error: "), "unsupported ", at most words naming the family,
+ * and "event ID <the ID we sent>" at the end. */
+bool vrpc_event_refused_as_unknown(int family, int id, const vrpc_error *e)
+{
+    const char *m, *tail, *p;
+    char num[16];
+    size_t ml, nl;
+
+    if (!e)
+        return false;
+    if (e->code == VRPC_ERR_NO_SUPPORT)
+        return true;
+    if (e->code != VRPC_ERR_INTERNAL_ERROR || !e->message ||
+        family == VRPC_EVENT_FAMILY_QEMU_MONITOR)
+        return false;
+    m = e->message;
+    /* The daemon's message carries the code's own text first. */
+    if (strncmp(m, "internal error: ", 16) == 0)
+        m += 16;
+    if (strncmp(m, "unsupported ", 12) != 0)
+        return false;
+    nl = (size_t)snprintf(num, sizeof(num), "event ID %d", id);
+    ml = strlen(m);
+    if (nl >= sizeof(num) || ml < 12 + nl)
+        return false;
+    tail = m + ml - nl;
+    if (strcmp(tail, num) != 0)
+        return false;
+    /* Between the two: nothing, or one word naming the family and a space. */
+    for (p = m + 12; p < tail; p++)
+        if (!((*p >= 'a' && *p <= 'z') || *p == ' '))
+            return false;
+    return true;
+}
+
 int vrpc_event_register(vrpc_conn *c, int event, const void *filter, vrpc_event_cb cb, void *opaque,
                         void (*free_opaque)(void *), int *id, vrpc_error **err)
 {
@@ -613,6 +654,7 @@ int vrpc_event_register(vrpc_conn *c, int event, const void *filter, vrpc_event_
     char *key = NULL;
     bool legacy = false;
     int32_t sid = 0;
+    vrpc_error *derr = NULL;
     int rc;
 
     if (id)
@@ -683,7 +725,14 @@ int vrpc_event_register(vrpc_conn *c, int event, const void *filter, vrpc_event_
     ev->server_calls++;
     pthread_mutex_unlock(&ev->lock);
 
-    rc = server_register(c, in, filter, legacy, &sid, err);
+    rc = server_register(c, in, filter, legacy, &sid, &derr);
+    if (rc == VRPC_E_REMOTE && vrpc_event_refused_as_unknown(in->pub.family, in->pub.id, derr))
+        rc = VRPC_E_UNSUPPORTED;
+    if (err)
+        *err = derr;
+    else
+        vrpc_free(derr);
+    derr = NULL;
     if (rc)
         goto fail;
     reg = vrpc_calloc(1, sizeof(*reg));
