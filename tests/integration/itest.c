@@ -286,7 +286,8 @@ void it_finish(void)
 {
     (void)it_errp(); /* free the calling thread's last error */
     pthread_mutex_lock(&g_rec_lock);
-    qsort(g_rec, g_nrec, sizeof(*g_rec), cmp_str);
+    if (g_nrec)
+        qsort(g_rec, g_nrec, sizeof(*g_rec), cmp_str);
     size_t len = 0;
     for (size_t i = 0; i < g_nrec; i++)
         len += strlen(g_rec[i]) + 1;
