@@ -100,7 +100,7 @@ typedef enum vrpc_kind {
     VRPC_KIND_BOOL,         /* bool */
     VRPC_KIND_FLOAT,        /* float */
     VRPC_KIND_DOUBLE,       /* double */
-    VRPC_KIND_ENUM,         /* int32_t; `values` lists the legal values */
+    VRPC_KIND_ENUM,         /* int32_t, any value; `values` lists the .x file's */
     VRPC_KIND_STRING,       /* char *, bound = max length */
     VRPC_KIND_OPT_STRING,   /* char *, NULL = absent; bound = max length */
     VRPC_KIND_OPAQUE_FIXED, /* uint8_t[bound] */

@@ -11,10 +11,13 @@
  *
  * The equality of a virtrpc value and an rpcgen value is written out per
  * type below (the two C representations differ: bool, optional strings,
- * array and union member names). Then the bytes are damaged at random: where
- * virtrpc's decoder accepts them, libtirpc's must accept them too and find
- * the same value (virtrpc is stricter: enum values outside the enum, bools
- * other than 0/1, non-zero padding and strings with a NUL are refused).
+ * array and union member names). Enums carry values outside the enum too
+ * (a third of them, any int32), as a newer peer may send: libtirpc's
+ * xdr_enum passes them on and so must virtrpc. Then the bytes are damaged at
+ * random: where virtrpc's decoder accepts them, libtirpc's must accept them
+ * too and find the same value (virtrpc is stricter only on strings: one with
+ * an embedded NUL is refused). Last, a union discriminant without an arm (and
+ * no default) is refused by both, encoding and decoding.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +87,23 @@ static void store_disc(const vrpc_type *t, uint8_t *v, int64_t value)
     }
 }
 
+/* An enum value: mostly one the enum lists, a third of the time any int32
+ * (the extremes among them), as a daemon with a newer .x file may send. */
+static int32_t gen_enum(const vrpc_type *t)
+{
+    switch (rnd(12)) {
+    case 0:
+        return INT32_MIN;
+    case 1:
+        return INT32_MAX;
+    case 2:
+    case 3:
+        return (int32_t)rnd64();
+    default:
+        return t->values[rnd(t->nvalues)].value;
+    }
+}
+
 static bool is_label(const vrpc_type *u, int64_t value)
 {
     for (uint32_t i = 0; i < u->narms; i++)
@@ -124,7 +144,7 @@ static void gen(const vrpc_type *t, uint8_t *v, int depth)
         *(double *)v = (double)(int64_t)rnd64() / 3.0;
         break;
     case VRPC_KIND_ENUM:
-        *(int32_t *)v = t->values[rnd(t->nvalues)].value;
+        *(int32_t *)v = gen_enum(t);
         break;
     case VRPC_KIND_STRING:
     case VRPC_KIND_OPT_STRING: {
@@ -187,7 +207,7 @@ static void gen(const vrpc_type *t, uint8_t *v, int depth)
         } else {
             int64_t d;
             do
-                d = dt->kind == VRPC_KIND_ENUM   ? dt->values[rnd(dt->nvalues)].value
+                d = dt->kind == VRPC_KIND_ENUM   ? gen_enum(dt)
                     : dt->kind == VRPC_KIND_UINT ? (int64_t)(uint32_t)rnd64()
                                                  : (int64_t)(int32_t)rnd64();
             while (is_label(t, d));
@@ -277,6 +297,15 @@ static bool eq_shape(const vrpc_xc_shape *a, const xc_shape *b)
     if (a->c == XC_GREEN)
         return true;
     return eq_bytes(&a->u.raw, b->xc_shape_u.raw.xc_blob_len, b->xc_shape_u.raw.xc_blob_val);
+}
+
+static bool eq_mood(const vrpc_xc_mood *a, const xc_mood *b)
+{
+    if (a->c != (int32_t)b->c)
+        return false;
+    if (a->c == XC_GREEN)
+        return a->u.level == b->xc_mood_u.level;
+    return a->c == XC_NEG;
 }
 
 static bool eq_flag(const vrpc_xc_flag *a, const xc_flag *b)
@@ -414,13 +443,13 @@ static bool eq_all(const vrpc_xc_all *a, const xc_all *b)
            EQ_VAR(a, b, blobs_v, eq_blob) && EQ_FIX(a, b, points_f, 2, eq_point) &&
            EQ_VAR(a, b, points_v, eq_point) && EQ_FIX(a, b, values_f, 2, eq_value) &&
            EQ_VAR(a, b, values_v, eq_value) && EQ_VAR(a, b, shapes_v, eq_shape) &&
-           EQ_FIX(a, b, opts_f, 2, eq_opt_int_p) && EQ_VAR(a, b, opts_v, eq_opt_int_p) &&
-           EQ_FIX(a, b, onames_f, 2, eq_opt_name_p) && EQ_VAR(a, b, onames_v, eq_opt_name_p) &&
-           EQ_VAR(a, b, opoints_v, eq_opt_point_p) && EQ_VAR(a, b, ints3_v, eq_ints3) &&
-           EQ_VAR(a, b, floats_v, eq_float) && EQ_FIX(a, b, doubles_f, 2, eq_double) &&
-           EQ_VAR(a, b, shorts_v, eq_i16) && EQ_FIX(a, b, ushorts_f, 2, eq_u16) &&
-           EQ_VAR(a, b, chars_v, eq_char) && EQ_FIX(a, b, uchars_f, 3, eq_u8) &&
-           memcmp(a->fixed_op, b->fixed_op, 5) == 0 &&
+           EQ_FIX(a, b, moods_f, 2, eq_mood) && EQ_FIX(a, b, opts_f, 2, eq_opt_int_p) &&
+           EQ_VAR(a, b, opts_v, eq_opt_int_p) && EQ_FIX(a, b, onames_f, 2, eq_opt_name_p) &&
+           EQ_VAR(a, b, onames_v, eq_opt_name_p) && EQ_VAR(a, b, opoints_v, eq_opt_point_p) &&
+           EQ_VAR(a, b, ints3_v, eq_ints3) && EQ_VAR(a, b, floats_v, eq_float) &&
+           EQ_FIX(a, b, doubles_f, 2, eq_double) && EQ_VAR(a, b, shorts_v, eq_i16) &&
+           EQ_FIX(a, b, ushorts_f, 2, eq_u16) && EQ_VAR(a, b, chars_v, eq_char) &&
+           EQ_FIX(a, b, uchars_f, 3, eq_u8) && memcmp(a->fixed_op, b->fixed_op, 5) == 0 &&
            eq_bytes(&a->var_op, b->var_op.var_op_len, b->var_op.var_op_val) &&
            eq_bytes(&a->any_op, b->any_op.any_op_len, b->any_op.any_op_val) &&
            eq_str(a->str, b->str) && eq_str(a->ustr, b->ustr) &&
@@ -451,6 +480,7 @@ typedef struct case_t {
 EQ(eq_scalars, vrpc_xc_scalars, xc_scalars)
 EQ(eq_value, vrpc_xc_value, xc_value)
 EQ(eq_shape, vrpc_xc_shape, xc_shape)
+EQ(eq_mood, vrpc_xc_mood, xc_mood)
 EQ(eq_flag, vrpc_xc_flag, xc_flag)
 EQ(eq_code, vrpc_xc_code, xc_code)
 EQ(eq_node, vrpc_xc_node, xc_node)
@@ -563,6 +593,58 @@ static void run_case(const case_t *c)
     free(r2);
 }
 
+static void put_be32(uint8_t *p, uint32_t x)
+{
+    p[0] = (uint8_t)(x >> 24);
+    p[1] = (uint8_t)(x >> 16);
+    p[2] = (uint8_t)(x >> 8);
+    p[3] = (uint8_t)x;
+}
+
+/* xc_mood has arms for XC_GREEN and XC_NEG only: every other discriminant,
+ * listed in the enum or not, is refused by both sides both ways. */
+static void check_no_arm(void)
+{
+    static const int32_t discs[] = {XC_RED, XC_BLUE, 2, -1, INT32_MIN, INT32_MAX};
+    int agree = 0, n = (int)(sizeof(discs) / sizeof(discs[0]));
+    char first[120] = "";
+
+    for (int i = 0; i < n; i++) {
+        vrpc_xc_mood v = {.c = discs[i]};
+        xc_mood r = {.c = (xc_color)discs[i]};
+        vrpc_buf b = {0};
+        uint8_t word[8];
+        void *out = (void *)1;
+        size_t tlen;
+        int erc, drc, drc2;
+        bool tenc, tdec, tdec2;
+
+        erc = vrpc_xdr_encode(&vrpc_td_xc_mood, &v, &b);
+        tenc = tirpc_encode((xdrproc_t)xdr_xc_mood, &r, &tlen);
+        put_be32(word, (uint32_t)discs[i]);
+        put_be32(word + 4, 5); /* as if an int arm followed */
+        drc = vrpc_xdr_decode(&vrpc_td_xc_mood, word, 4, &out);
+        drc2 = vrpc_xdr_decode(&vrpc_td_xc_mood, word, 8, &out);
+        tdec = tirpc_decode((xdrproc_t)xdr_xc_mood, word, 4, &r, sizeof(r));
+        xdr_free((xdrproc_t)xdr_xc_mood, (char *)&r);
+        tdec2 = tirpc_decode((xdrproc_t)xdr_xc_mood, word, 8, &r, sizeof(r));
+        xdr_free((xdrproc_t)xdr_xc_mood, (char *)&r);
+        if (erc == VRPC_E_INVALID && b.len == 0 && !tenc && drc == VRPC_E_PROTO &&
+            drc2 == VRPC_E_PROTO && out == NULL && !tdec && !tdec2)
+            agree++;
+        else if (!first[0])
+            snprintf(first, sizeof(first),
+                     "(discriminant %d: virtrpc encode %d decode %d/%d, libtirpc encode %d "
+                     "decode %d/%d)",
+                     (int)discs[i], erc, drc, drc2, tenc, tdec, tdec2);
+        vrpc_free(b.data);
+    }
+    TAP_OK(agree == n,
+           "xc_mood: %d of %d discriminants without an arm are refused by virtrpc "
+           "(VRPC_E_INVALID encoding, VRPC_E_PROTO decoding) and by libtirpc %s",
+           agree, n, first);
+}
+
 int main(void)
 {
     const case_t cases[] = {
@@ -572,6 +654,7 @@ int main(void)
          3000},
         {"xc_shape", &vrpc_td_xc_shape, (xdrproc_t)xdr_xc_shape, sizeof(xc_shape), eq_shape_any,
          2000},
+        {"xc_mood", &vrpc_td_xc_mood, (xdrproc_t)xdr_xc_mood, sizeof(xc_mood), eq_mood_any, 1000},
         {"xc_flag", &vrpc_td_xc_flag, (xdrproc_t)xdr_xc_flag, sizeof(xc_flag), eq_flag_any, 1000},
         {"xc_code", &vrpc_td_xc_code, (xdrproc_t)xdr_xc_code, sizeof(xc_code), eq_code_any, 2000},
         {"xc_node", &vrpc_td_xc_node, (xdrproc_t)xdr_xc_node, sizeof(xc_node), eq_node_any, 2000},
@@ -579,5 +662,6 @@ int main(void)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         run_case(&cases[i]);
+    check_no_arm();
     return tap_done();
 }

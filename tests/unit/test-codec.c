@@ -325,16 +325,17 @@ static const vrpc_type td_outer = {.name = "outer",
                                    .nfields = 11,
                                    .fields = outer_fields};
 
-/* A flat struct (all scalars): arrays of it take the flat path. */
+/* A flat struct (all scalars, an enum among them): arrays of it take the
+ * flat path. */
 struct flat {
     uint32_t number;
-    int32_t state;
+    int32_t state; /* enum color; the tests store -1, outside the enum */
     uint64_t cpu_time;
     int32_t cpu;
 };
 static const vrpc_field flat_fields[] = {
     {"number", &td_uint, offsetof(struct flat, number)},
-    {"state", &td_int, offsetof(struct flat, state)},
+    {"state", &td_enum, offsetof(struct flat, state)},
     {"cpu_time", &td_uhyper, offsetof(struct flat, cpu_time)},
     {"cpu", &td_int, offsetof(struct flat, cpu)},
 };
@@ -896,17 +897,20 @@ static void test_nested(void)
     rc = vrpc_xdr_decode(&td_outer, in, n + 4, &out);
     tap_ok(rc == VRPC_E_PROTO, "trailing word rejected");
 
-    /* An enum out of range in the encoding and in the value. */
+    /* An enum value outside the enum is passed on both ways (as xdr_enum). */
     {
         struct outer bad = *o;
         vrpc_buf b = {0};
-        bad.c = 2;
+        bad.c = 99;
         rc = vrpc_xdr_encode(&td_outer, &bad, &b);
-        tap_ok(rc == VRPC_E_INVALID && b.len == 0, "encode enum not in the enum: VRPC_E_INVALID");
+        tap_ok(rc == 0 && b.len == n && vrpc_get_u32(b.data + n - 4) == 99,
+               "encode enum field not in the enum: 99 on the wire");
         vrpc_buf_reset(&b);
-        vrpc_put_u32(in + n - 4, 2);
+        vrpc_put_u32(in + n - 4, 99);
         rc = vrpc_xdr_decode(&td_outer, in, n, &out);
-        tap_ok(rc == VRPC_E_PROTO, "decode enum not in the enum: VRPC_E_PROTO");
+        tap_ok(rc == 0 && ((struct outer *)out)->c == 99, "decode enum field not in the enum: 99");
+        vrpc_free(out);
+        out = NULL;
         vrpc_put_u32(in + n - 4, 1);
     }
 
@@ -1099,16 +1103,38 @@ static void test_scalar_arrays(void)
 #undef ARR
 
     rc = dec_hex(&td_enumv, "00000002 00000000 00000002", &out);
-    tap_ok(rc == VRPC_E_PROTO, "decode enum x<> with a bad value: VRPC_E_PROTO");
+    tap_ok(rc == 0 && ((int32_t *)((vrpc_array *)out)->items)[1] == 2,
+           "decode enum x<> with a value outside the enum: passed on");
+    vrpc_free(out);
+    out = NULL;
     en[1] = 4;
     a.n = 3;
     a.items = en;
     {
         vrpc_buf b = {0};
         rc = vrpc_xdr_encode(&td_enumv, &a, &b);
-        tap_ok(rc == VRPC_E_INVALID && b.len == 0,
-               "encode enum x<> with a bad value: VRPC_E_INVALID");
+        tap_ok(rc == 0 && b.len == 16 && vrpc_get_u32(b.data + 8) == 4,
+               "encode enum x<> with a value outside the enum: passed on");
         vrpc_buf_reset(&b);
+    }
+    /* color x[3]: a fixed array of an enum, any int32 passed on both ways. */
+    {
+        static const vrpc_type td_enum3 = {.name = "enum3",
+                                           .kind = VRPC_KIND_ARRAY_FIXED,
+                                           .size = 3 * sizeof(int32_t),
+                                           .bound = 3,
+                                           .min_wire = 12,
+                                           .elem = &td_enum};
+        int32_t e3[3] = {INT32_MIN, 2, INT32_MAX};
+        enc_is(&td_enum3, e3, "80000000 00000002 7fffffff",
+               "enum x[3] with values outside the enum");
+        rc = dec_hex(&td_enum3, "80000000 00000002 7fffffff", &out);
+        tap_ok(rc == 0 && memcmp(out, e3, sizeof e3) == 0,
+               "decode enum x[3] with values outside the enum: passed on");
+        vrpc_free(out);
+        out = NULL;
+        rc = dec_hex(&td_enum3, "80000000 00000002", &out);
+        tap_ok(rc == VRPC_E_PROTO && out == NULL, "decode enum x[3] with 2 words: VRPC_E_PROTO");
     }
     rc = dec_hex(&td_boolv, "00000002 00000000 00000009", &out);
     tap_ok(rc == 0 && ((bool *)((vrpc_array *)out)->items)[1] == true,
@@ -1227,7 +1253,8 @@ static void test_unions(void)
     tap_ok(rc == 0 && ((struct un *)out)->d == -8, "decode union void default arm");
     vrpc_free(out);
 
-    /* Enum discriminant: the value must be in the enum AND have an arm. */
+    /* Enum discriminant: any value may be sent (as for an enum field), but
+     * one without an arm (and no default) is refused both ways. */
     u.d = 1;
     u.u.i = 3;
     enc_is(&td_une, &u, "00000001 00000003", "enum-discriminated union");
@@ -1239,7 +1266,7 @@ static void test_unions(void)
     rc = dec_hex(&td_une, "00000005", &out);
     tap_ok(rc == VRPC_E_PROTO, "decode enum-discriminated union: value without an arm");
     rc = dec_hex(&td_une, "00000007", &out);
-    tap_ok(rc == VRPC_E_PROTO, "decode enum-discriminated union: value outside the enum");
+    tap_ok(rc == VRPC_E_PROTO, "decode enum-discriminated union: value outside the enum, no arm");
     vrpc_buf_reset(&b);
 
     /* Unsigned discriminant with a case label above INT32_MAX. */
@@ -1457,7 +1484,9 @@ static void gen_value(const vrpc_type *t, uint8_t *dst, rng *r, int depth)
         *(bool *)dst = rnd(r) & 1;
         return;
     case VRPC_KIND_ENUM: {
-        int32_t x = t->nvalues ? t->values[rnd(r) % t->nvalues].value : 0;
+        /* Mostly listed values; one in four any int32, as a newer peer may send. */
+        int32_t x =
+            t->nvalues && rnd(r) % 4 ? t->values[rnd(r) % t->nvalues].value : (int32_t)rnd(r);
         memcpy(dst, &x, 4);
         return;
     }
@@ -1959,8 +1988,16 @@ static void test_real_world(void)
                    d->types.items[1] == VRPC_AUTH_POLKIT,
                "decode a real remote_auth_list_ret");
         vrpc_free(out);
-        rc = dec_hex(&vrpc_td_auth_list_ret, "00000001 00000003", &out);
-        tap_ok(rc == VRPC_E_PROTO, "remote_auth_list_ret with auth type 3: VRPC_E_PROTO");
+        /* A newer daemon's auth type (3 is not in remote_auth_type) is passed on. */
+        rc = dec_hex(&vrpc_td_auth_list_ret, "00000002 00000003 7fffffff", &out);
+        d = out;
+        tap_ok(rc == 0 && d->types.n == 2 && d->types.items[0] == 3 &&
+                   d->types.items[1] == INT32_MAX,
+               "remote_auth_list_ret with auth types 3 and 2^31-1: decoded as the numbers");
+        if (rc == 0)
+            enc_is(&vrpc_td_auth_list_ret, d, "00000002 00000003 7fffffff",
+                   "remote_auth_list_ret with auth types 3 and 2^31-1: re-encoded unchanged");
+        vrpc_free(out);
         rc = dec_hex(&vrpc_td_auth_list_ret,
                      "00000015 00000000 00000000 00000000 00000000 00000000 00000000 00000000 "
                      "00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 "
