@@ -176,7 +176,9 @@ static void rnd_value(const vrpc_type *t, uint8_t *dst, unsigned depth)
         return;
     }
     case VRPC_KIND_ENUM: {
-        int32_t v = t->nvalues ? t->values[rnd_below(t->nvalues)].value : 0;
+        /* One in four outside the enum (any int32), as a newer daemon may send. */
+        int32_t v =
+            t->nvalues && rnd_below(4) ? t->values[rnd_below(t->nvalues)].value : (int32_t)rnd();
         memcpy(dst, &v, 4);
         return;
     }
@@ -253,19 +255,15 @@ static void rnd_value(const vrpc_type *t, uint8_t *dst, unsigned depth)
             set_discriminant(df->type, dst + df->offset, arm->value);
         } else {
             /* The default arm: a discriminant no case label takes (for an
-             * enum discriminant, one of the enum's values). */
+             * enum discriminant, one of the enum's values, else a number
+             * outside the enum). */
             int64_t v = 1000;
             bool taken;
             uint32_t e = 0;
             arm = t->default_arm;
             do {
                 taken = false;
-                if (df->type->kind == VRPC_KIND_ENUM) {
-                    if (e == df->type->nvalues) {
-                        arm = &t->arms[0]; /* every value has a case */
-                        v = arm->value;
-                        break;
-                    }
+                if (df->type->kind == VRPC_KIND_ENUM && e < df->type->nvalues) {
                     v = df->type->values[e++].value;
                 } else {
                     v++;
@@ -547,8 +545,14 @@ static void test_errors(void)
     /* Enums. */
     expect_ok("remote_auth_list_ret", "{\"types\": [0, \"REMOTE_AUTH_SASL\", 2]}",
               "00000003000000000000000100000002");
-    expect_error("remote_auth_list_ret", "{\"types\": [0, 9]}",
-                 "args.types[1]: 9 is not a value of remote_auth_type");
+    /* A value the enum does not list (a newer daemon's) is passed on as a number. */
+    expect_ok("remote_auth_list_ret", "{\"types\": [0, 9, -2147483648, \"7\"]}",
+              "00000004000000000000000980000000"
+              "00000007");
+    expect_error("remote_auth_list_ret", "{\"types\": [2147483648]}",
+                 "args.types[0]: value out of range for enum [-2147483648, 2147483647]");
+    expect_error("remote_auth_list_ret", "{\"types\": [1.5]}",
+                 "args.types[0]: expected an integer");
     expect_error("remote_auth_list_ret", "{\"types\": [\"REMOTE_AUTH_NOPE\"]}",
                  "args.types[0]: \"REMOTE_AUTH_NOPE\" is not a value");
 
@@ -806,10 +810,15 @@ static void test_other_kinds(void)
                    "{\"b\": false, \"f\": 0, \"s\": 0, \"us\": 0, " DEMO_REST
                    ", \"u\": {\"d\": 2, \"s\": \"123456789\"}, \"v\": {\"k\": 7}}",
                    "args.u.s: string of 9 bytes exceeds the bound of 8");
+    /* An enum discriminant outside the enum takes the default arm. */
     expect_error_t(&d_demo, "demo",
                    "{\"b\": false, \"f\": 0, \"s\": 0, \"us\": 0, " DEMO_REST
                    ", \"u\": {\"d\": 3}, \"v\": {\"k\": 7}}",
-                   "args.u.d: 3 is not a value of demo_color");
+                   "args.u.s: missing member");
+    expect_ok_t(&d_demo, "demo",
+                "{\"b\": false, \"f\": 0, \"s\": 0, \"us\": 0, " DEMO_REST
+                ", \"u\": {\"d\": 3, \"s\": \"x\"}, \"v\": {\"k\": 7}}",
+                NULL);
     expect_error_t(&d_demo, "demo",
                    "{\"b\": false, \"f\": 0, \"s\": 0, \"us\": 0, " DEMO_REST
                    ", \"u\": {\"d\": 1}, \"v\": {\"k\": 7, \"h\": 1}}",
