@@ -20,15 +20,32 @@
 #  - DIR/user: a libvirtd running as an unprivileged user with the real storage
 #    and secret drivers (storage:///session, secret:///session), whose state stays
 #    in DIR/user/state:  DIR/user/run/libvirt-sock; pools go under DIR/user/pool.
+#
+# With VRPC_DAEMON_ROOT set to a root made by scripts/debian-root.sh build,
+# every daemon is that root's libvirtd, run in it (debian-root.sh run): DIR
+# must then be below the temporary directory that the root sees at the same
+# path (${TMPDIR:-/tmp}).
 set -eu
 cmd=${1:?usage: test-daemon.sh start|stop DIR [TCP_PORT]}
 dir=${2:?usage: test-daemon.sh start|stop DIR [TCP_PORT]}
 tcp=${3:-}
 
+top=$(cd "$(dirname "$0")/.." && pwd)
+root=${VRPC_DAEMON_ROOT:-}
+# The daemon's driver modules, as the daemon sees them ($root$moddir here).
 moddir=
 for d in /usr/lib/x86_64-linux-gnu/libvirt/connection-driver /usr/lib/*/libvirt/connection-driver /usr/lib64/libvirt/connection-driver; do
-    [ -d "$d" ] && moddir=$d && break
+    [ -d "$root$d" ] && moddir=$d && break
 done
+
+# Run a daemon command: on the host, or in VRPC_DAEMON_ROOT.
+daemon_run() {
+    if [ -n "$root" ]; then
+        "$top/scripts/debian-root.sh" run "$root" "$@"
+    else
+        "$@"
+    fi
+}
 user=nobody
 group=$(id -gn nobody 2>/dev/null || echo nogroup)
 
@@ -87,10 +104,10 @@ start)
     mkdir -p "$s/run" "$s/drivers"
     if [ -n "$tcp" ]; then
         conf "$s" 'listen_tcp = 1' 'listen_addr = "127.0.0.1"' "tcp_port = \"$tcp\"" 'auth_tcp = "none"'
-        LIBVIRT_DRIVER_DIR="$s/drivers" libvirtd -f "$s/libvirtd.conf" -p "$s/pid" -d -l
+        daemon_run env LIBVIRT_DRIVER_DIR="$s/drivers" libvirtd -f "$s/libvirtd.conf" -p "$s/pid" -d -l
     else
         conf "$s"
-        LIBVIRT_DRIVER_DIR="$s/drivers" libvirtd -f "$s/libvirtd.conf" -p "$s/pid" -d
+        daemon_run env LIBVIRT_DRIVER_DIR="$s/drivers" libvirtd -f "$s/libvirtd.conf" -p "$s/pid" -d
     fi
     wait_socket "$s/run/libvirt-sock" "$s/libvirtd.log"
     wait_socket "$s/run/libvirt-admin-sock" "$s/libvirtd.log"
@@ -98,13 +115,13 @@ start)
     u="$dir/user"
     mkdir -p "$u/run" "$u/drivers" "$u/state/config" "$u/state/cache" "$u/state/runtime" "$u/pool"
     for m in storage secret; do
-        if [ -n "$moddir" ] && [ -f "$moddir/libvirt_driver_$m.so" ]; then
+        if [ -n "$moddir" ] && [ -f "$root$moddir/libvirt_driver_$m.so" ]; then
             ln -sf "$moddir/libvirt_driver_$m.so" "$u/drivers/"
         fi
     done
     conf "$u"
     chown -R "$user:$group" "$u"
-    (cd "$u" && env -i PATH="$PATH" HOME="$u/state" XDG_CONFIG_HOME="$u/state/config" \
+    (cd "$u" && daemon_run env -i PATH="$PATH" HOME="$u/state" XDG_CONFIG_HOME="$u/state/config" \
         XDG_CACHE_HOME="$u/state/cache" XDG_RUNTIME_DIR="$u/state/runtime" \
         LIBVIRT_DRIVER_DIR="$u/drivers" \
         setpriv --reuid="$user" --regid="$group" --clear-groups \
@@ -128,7 +145,7 @@ start-one)
     mkdir -p "$s/run" "$s/drivers"
     conf "$s" "$@"
     # shellcheck disable=SC2086
-    LIBVIRT_DRIVER_DIR="$s/drivers" libvirtd -f "$s/libvirtd.conf" -p "$s/pid" -d $listen
+    daemon_run env LIBVIRT_DRIVER_DIR="$s/drivers" libvirtd -f "$s/libvirtd.conf" -p "$s/pid" -d $listen
     wait_socket "$s/run/libvirt-sock" "$s/libvirtd.log"
     ;;
 conf)

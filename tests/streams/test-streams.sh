@@ -12,6 +12,7 @@
 # The program gets VRPC_STREAMS_DIR (the daemon's directory),
 # VRPC_STREAMS_SOCKET (its socket), VRPC_STREAMS_PIDFILE, and for the qemu
 # driver VRPC_STREAMS_QEMU=1 when qemu-system-x86_64 is there.
+# With VRPC_DAEMON_ROOT (scripts/debian-root.sh), the daemon is that root's.
 set -u
 prog=$1
 shift
@@ -25,11 +26,17 @@ done
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
+root=${VRPC_DAEMON_ROOT:-}
 moddir=
 for d in /usr/lib/x86_64-linux-gnu/libvirt/connection-driver /usr/lib/*/libvirt/connection-driver /usr/lib64/libvirt/connection-driver; do
-    [ -d "$d" ] && moddir=$d && break
+    [ -d "$root$d" ] && moddir=$d && break
 done
-command -v libvirtd >/dev/null 2>&1 || skip_all "no libvirtd"
+if [ -n "$root" ]; then
+    run_daemon() { "$top/scripts/debian-root.sh" run "$root" "$@"; }
+else
+    run_daemon() { "$@"; }
+    command -v libvirtd >/dev/null 2>&1 || skip_all "no libvirtd"
+fi
 [ -n "$moddir" ] || skip_all "no libvirt driver modules"
 
 # A short directory name: QEMU's monitor socket path lives below it.
@@ -45,9 +52,14 @@ mkdir -p "$d/run" "$d/drivers" "$d/pool" "$d/state/config/libvirt" "$d/state/cac
     "$d/state/runtime"
 qemu=0
 for m in $drivers; do
-    [ -f "$moddir/libvirt_driver_$m.so" ] || skip_all "no libvirt $m driver"
+    if [ ! -f "$root$moddir/libvirt_driver_$m.so" ]; then
+        # A root of the daemon matrix must have what its tests need.
+        [ -z "$root" ] || { ok 1 "the libvirt $m driver in $root"; finish; }
+        skip_all "no libvirt $m driver"
+    fi
     ln -s "$moddir/libvirt_driver_$m.so" "$d/drivers/"
-    if [ "$m" = qemu ] && command -v qemu-system-x86_64 >/dev/null 2>&1; then
+    if [ "$m" = qemu ] && { [ -x "$root/usr/bin/qemu-system-x86_64" ] ||
+        { [ -z "$root" ] && command -v qemu-system-x86_64 >/dev/null 2>&1; }; }; then
         qemu=1
     fi
 done
@@ -62,12 +74,13 @@ if [ "$(id -u)" = 0 ]; then
     run_as="setpriv --reuid=nobody --regid=$group --clear-groups"
 fi
 # shellcheck disable=SC2086
-(cd "$d" && env -i PATH="$PATH" HOME="$d/state" XDG_CONFIG_HOME="$d/state/config" \
+(cd "$d" && run_daemon env -i PATH="$PATH" HOME="$d/state" XDG_CONFIG_HOME="$d/state/config" \
     XDG_CACHE_HOME="$d/state/cache" XDG_RUNTIME_DIR="$d/state/runtime" \
     LIBVIRT_DRIVER_DIR="$d/drivers" $run_as libvirtd -f "$d/libvirtd.conf" -p "$d/pid" -d) ||
-    skip_all "libvirtd did not start"
+    { [ -z "$root" ] || { ok 1 "libvirtd of $root starts"; finish; }; skip_all "libvirtd did not start"; }
 if ! wait_until 200 test -S "$d/run/libvirt-sock"; then
     cat "$d/libvirtd.log" >&2
+    [ -z "$root" ] || { ok 1 "libvirtd of $root makes its socket"; finish; }
     skip_all "libvirtd made no socket"
 fi
 
