@@ -93,6 +93,13 @@ typedef struct vrpc_conn_hooks {
      * then, at the very end, release the state (no lock, no other thread). */
     void (*closed_locked)(vrpc_conn *c, void *state);
     void (*fini)(vrpc_conn *c, void *state);
+    /* RECONNECTING: the connection was lost and the reconnect layer will
+     * bring it back (streams abort here; the reconnect layer wakes its
+     * thread). Lock held. */
+    void (*lost_locked)(vrpc_conn *c, void *state);
+    /* First thing in vrpc_conn_close(), no lock held (the reconnect layer
+     * stops its thread). */
+    void (*close_begin)(vrpc_conn *c, void *state);
 } vrpc_conn_hooks;
 
 typedef struct vrpc_conn_ext {
@@ -137,6 +144,18 @@ struct vrpc_conn {
     /* HOOKS: events (src/events) and streams (src/stream). */
     vrpc_conn_ext events;
     vrpc_conn_ext streams;
+    /* RECONNECTING (src/reconnect): while `reconnecting`, the connection
+     * has failed (status set) and will come back with a new transport
+     * (vrpc_conn_adopt); new calls wait on `up` for at most
+     * reconnect_wait_ms (< 0: no bound). `generation` counts the
+     * transports the connection has had. `no_reconnect`: shut down by the
+     * application. */
+    vrpc_conn_ext reconnect;
+    bool reconnecting;
+    bool no_reconnect;
+    int reconnect_wait_ms;
+    uint64_t generation;
+    pthread_cond_t up;
     /* INPUT PAUSE (for streams): how many buffers are over their soft
      * limit (input is paused while rx_full > 0 and nothing else needs it,
      * see vrpc_conn_input_wanted_locked); how many stream operations wait
@@ -265,5 +284,22 @@ void vrpc_conn_wake_locked(vrpc_conn *c);
  * when this is true.
  */
 bool vrpc_conn_input_wanted_locked(const vrpc_conn *c);
+
+/* ---- Reconnecting (src/reconnect) ---- */
+
+/*
+ * Give c, which failed and is reconnecting, the transport of donor (a
+ * connection just opened to the same URI, with no call in flight): the
+ * protocol state starts afresh (serials go on), the sticky error is
+ * cleared, `generation` grows and the calls waiting for the connection go
+ * ahead. donor is left without transport and without an open session (close
+ * it). VRPC_E_CLOSED when c is closing, shut down or not reconnecting;
+ * VRPC_E_INVALID when donor is not idle.
+ */
+int vrpc_conn_adopt(vrpc_conn *c, vrpc_conn *donor, vrpc_error **err);
+
+/* The reconnect layer gave up (or stops): c stays failed, waiting calls
+ * fail, the close is reported. Takes the lock. */
+void vrpc_conn_reconnect_end(vrpc_conn *c);
 
 #endif

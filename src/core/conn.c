@@ -244,6 +244,14 @@ static void on_fatal(int code, vrpc_error *e, void *ud)
 
     c->status = code;
     c->fatal = e;
+    /* RECONNECTING: the reconnect layer brings the connection back unless
+     * the application ends it; streams cannot survive. */
+    if (c->reconnect.hooks && !c->closing && !c->no_reconnect && !c->loop.client_closing) {
+        c->reconnecting = true;
+        if (c->streams.hooks && c->streams.hooks->lost_locked)
+            c->streams.hooks->lost_locked(c, c->streams.state);
+        c->reconnect.hooks->lost_locked(c, c->reconnect.state);
+    }
     /* Waits that are not for a reply (streams, output space) learn it too. */
     for (vrpc_pending *w = c->waiters_head; w; w = w->wnext)
         pthread_cond_signal(&w->cond);
@@ -266,6 +274,10 @@ static const vrpc_proto_cbs conn_cbs = {
 
 void vrpc_conn_fail_locked(vrpc_conn *c, int code, vrpc_error *e)
 {
+    /* RECONNECTING: calls in flight fail with VRPC_E_CLOSED (the message
+     * tells why), whatever broke the connection. */
+    if (c->reconnect.hooks && code != VRPC_E_NOMEM)
+        code = VRPC_E_CLOSED;
     vrpc_proto_fail(&c->proto, code, e);
 }
 
@@ -664,6 +676,27 @@ static int dup_fds(const int *fds, size_t n, int **out, vrpc_error **err)
     return 0;
 }
 
+/* RECONNECTING: a new call waits (bounded) until the connection is back
+ * (0; check status: the reconnect may have ended), or VRPC_E_TIMEOUT. */
+static int wait_reconnected(vrpc_conn *c, const vrpc_proc *proc, vrpc_error **err)
+{
+    int64_t deadline = c->reconnect_wait_ms < 0 ? -1 : vrpc_mono_ms() + c->reconnect_wait_ms;
+    struct timespec ts = {(time_t)(deadline / 1000), (long)(deadline % 1000) * 1000000};
+
+    while (c->status && c->reconnecting) {
+        if (deadline < 0)
+            pthread_cond_wait(&c->up, &c->lock);
+        else if (pthread_cond_timedwait(&c->up, &c->lock, &ts) == ETIMEDOUT && c->status &&
+                 c->reconnecting) {
+            vrpc_error_set(err, VRPC_ERR_OPERATION_TIMEOUT, VRPC_FROM_RPC,
+                           "%s: the connection is not back after %d ms of reconnecting", proc->name,
+                           c->reconnect_wait_ms);
+            return VRPC_E_TIMEOUT;
+        }
+    }
+    return 0;
+}
+
 static int send_call(vrpc_conn *c, const vrpc_proc *proc, const void *args, const vrpc_call_opts *o,
                      bool force, vrpc_pending **out, vrpc_error **err)
 {
@@ -728,6 +761,8 @@ static int send_call(vrpc_conn *c, const vrpc_proc *proc, const void *args, cons
 
     pthread_mutex_lock(&c->lock);
     c->users++;
+    if (c->status && c->reconnecting && (rc = wait_reconnected(c, proc, err)) != 0)
+        goto fail;
     if (c->status) {
         rc = c->status;
         if (err)
@@ -846,10 +881,12 @@ void vrpc_conn_shutdown(vrpc_conn *c)
     if (!c)
         return;
     pthread_mutex_lock(&c->lock);
+    c->no_reconnect = true;
     vrpc_conn_fail_locked(
         c, VRPC_E_CLOSED,
         vrpc_error_new(VRPC_ERR_RPC, VRPC_FROM_RPC, "connection shut down by the client"));
     pthread_mutex_unlock(&c->lock);
+    vrpc_conn_reconnect_end(c);
 }
 
 int vrpc_conn_wait_fds(vrpc_conn *c, vrpc_pending *p, void **ret, int **fds, size_t *nfds,
@@ -1091,6 +1128,8 @@ int vrpc_conn_create(vrpc_transport *tr, vrpc_conn **out, vrpc_error **err)
     pthread_condattr_init(&c->condattr);
     pthread_condattr_setclock(&c->condattr, CLOCK_MONOTONIC);
     pthread_cond_init(&c->idle, NULL);
+    pthread_cond_init(&c->up, &c->condattr);
+    c->reconnect_wait_ms = -1;
     c->wake_rd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (c->wake_rd >= 0) {
         c->wake_wr = c->wake_rd;
@@ -1170,6 +1209,9 @@ void vrpc_conn_close(vrpc_conn *c)
 
     if (!c)
         return;
+    /* RECONNECTING: its thread stops first (no reconnection from now on). */
+    if (c->reconnect.hooks && c->reconnect.hooks->close_begin)
+        c->reconnect.hooks->close_begin(c, c->reconnect.state);
     /* LOOP: the event thread stops first; from now on the end is CLIENT's. */
     vrpc_loop_close_begin(c);
     if (c->opened != VRPC_CONN_OPENED_NONE && vrpc_conn_get_status(c) == 0) {
@@ -1204,6 +1246,8 @@ void vrpc_conn_close(vrpc_conn *c)
     vrpc_loop_fini(c); /* LOOP: reports the close, releases the callbacks */
     if (c->events.hooks && c->events.hooks->fini)
         c->events.hooks->fini(c, c->events.state);
+    if (c->reconnect.hooks && c->reconnect.hooks->fini)
+        c->reconnect.hooks->fini(c, c->reconnect.state);
     if (c->streams.hooks && c->streams.hooks->fini)
         c->streams.hooks->fini(c, c->streams.state);
     vrpc_proto_fini(&c->proto);
@@ -1216,6 +1260,7 @@ void vrpc_conn_close(vrpc_conn *c)
     if (c->wake_wr >= 0 && c->wake_wr != c->wake_rd)
         close(c->wake_wr);
     pthread_cond_destroy(&c->idle);
+    pthread_cond_destroy(&c->up);
     pthread_condattr_destroy(&c->condattr);
     pthread_mutex_destroy(&c->lock);
     vrpc_free(c);
@@ -1254,4 +1299,87 @@ int vrpc_conn_push_layer(vrpc_conn *c, vrpc_layer_wrap wrap, void *ctx, vrpc_err
     }
     pthread_mutex_unlock(&c->lock);
     return rc;
+}
+
+/* ---- reconnecting ---- */
+
+void vrpc_conn_reconnect_end(vrpc_conn *c)
+{
+    pthread_mutex_lock(&c->lock);
+    if (c->reconnecting) {
+        c->reconnecting = false;
+        pthread_cond_broadcast(&c->up);
+        vrpc_loop_notify_locked(c); /* LOOP: the close is reported now */
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+int vrpc_conn_adopt(vrpc_conn *c, vrpc_conn *donor, vrpc_error **err)
+{
+    vrpc_transport *tr = NULL;
+    vrpc_proto fresh;
+    vrpc_pending *p;
+    uint32_t serial;
+    int opened = 0;
+
+    pthread_mutex_lock(&donor->lock);
+    if (donor->status == 0 && donor->tr && !donor->io_owner && !donor->proto.out_head &&
+        !donor->proto.calls.count && !vrpc_proto_in_buffered(&donor->proto) &&
+        !(donor->tr->ops->pending && donor->tr->ops->pending(donor->tr))) {
+        tr = donor->tr;
+        opened = donor->opened;
+    }
+    pthread_mutex_unlock(&donor->lock);
+    if (!tr) {
+        vrpc_error_set(err, VRPC_ERR_INTERNAL_ERROR, VRPC_FROM_RPC,
+                       "internal error: the new connection is not idle");
+        return VRPC_E_INVALID;
+    }
+    if (vrpc_proto_init(&fresh, &conn_cbs, c)) {
+        vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_RPC, "out of memory reconnecting");
+        return VRPC_E_NOMEM;
+    }
+    pthread_mutex_lock(&c->lock);
+    /* An I/O owner woken by the failure leaves poll() and closes the old
+     * transport: wait for it (it does not wait for anything). */
+    while (c->io_owner && c->reconnecting && !c->closing && !c->no_reconnect) {
+        struct timespec ts = {0, 1000000};
+        pthread_mutex_unlock(&c->lock);
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&c->lock);
+    }
+    if (!c->reconnecting || c->closing || c->no_reconnect || c->status == 0) {
+        pthread_mutex_unlock(&c->lock);
+        vrpc_proto_fini(&fresh);
+        vrpc_error_set(err, VRPC_ERR_RPC, VRPC_FROM_RPC, "the connection is being closed");
+        return VRPC_E_CLOSED;
+    }
+    /* Handles not collected yet keep the reason of their failure. */
+    for (p = c->live; p; p = p->lnext)
+        if (p->call.state == VRPC_CALL_DONE && p->call.rc && p->call.rc != VRPC_E_REMOTE &&
+            !p->call.err && c->fatal)
+            p->call.err = vrpc_error_dup(c->fatal, NULL);
+    close_transport(c);
+    serial = c->proto.next_serial;
+    vrpc_proto_fini(&c->proto);
+    c->proto = fresh;
+    c->proto.next_serial = serial;
+    pthread_mutex_lock(&donor->lock);
+    donor->tr = NULL;
+    donor->opened = VRPC_CONN_OPENED_NONE;
+    pthread_mutex_unlock(&donor->lock);
+    c->tr = tr;
+    if (c->opened != opened) /* read without the lock elsewhere: written only if it changes */
+        c->opened = opened;
+    c->status = 0;
+    vrpc_free(c->fatal);
+    c->fatal = NULL;
+    c->generation++;
+    c->reconnecting = false;
+    if (c->wake_signaled)
+        drain_wake(c);
+    vrpc_loop_revived_locked(c); /* LOOP: a new socket for event loops */
+    pthread_cond_broadcast(&c->up);
+    pthread_mutex_unlock(&c->lock);
+    return 0;
 }

@@ -115,7 +115,7 @@ static void holder_release(vrpc_close_holder *h)
 static bool close_pending_locked(vrpc_conn *c)
 {
     vrpc_loop_state *ls = &c->loop;
-    return ls->close && !ls->close_reported && !ls->client_closing &&
+    return ls->close && !ls->close_reported && !ls->client_closing && !c->reconnecting &&
            (c->status != 0 || ls->server_close_reason >= 0);
 }
 
@@ -357,6 +357,7 @@ static int ka_enable(vrpc_conn *c, int64_t interval, unsigned int count, bool by
         ls->ka_advertised = true;
     if (by_app)
         ls->ka_configured = true;
+    ls->ka_wanted = interval > 0;
     if (interval > 0 && c->status == 0) {
         ls->ka_enabled = true;
         ls->ka_interval = interval;
@@ -471,6 +472,14 @@ int vrpc_conn_wait(vrpc_conn *c, uint64_t timeout_usec)
     }
     pthread_mutex_lock(&c->lock);
     vrpc_conn_enter_locked(c);
+    /* RECONNECTING: wait for the new connection (or the end). */
+    while (c->status && c->reconnecting && !vrpc_loop_has_work_locked(c)) {
+        struct timespec ts = {(time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000};
+        if (deadline_ms < 0)
+            pthread_cond_wait(&ls->cond, &c->lock);
+        else if (pthread_cond_timedwait(&ls->cond, &c->lock, &ts) == ETIMEDOUT)
+            break;
+    }
     if (vrpc_loop_has_work_locked(c)) {
         r = 1;
     } else if (c->status) {
@@ -529,7 +538,7 @@ static void *event_thread(void *arg)
             /* The connection ended and its close has been reported: nothing
              * will happen any more, except a close callback set late. */
             pthread_mutex_lock(&c->lock);
-            while (!ls->thread_stop && !close_pending_locked(c))
+            while (!ls->thread_stop && !close_pending_locked(c) && c->status)
                 pthread_cond_wait(&ls->cond, &c->lock);
             pthread_mutex_unlock(&c->lock);
         }
@@ -734,6 +743,44 @@ out:
     pthread_mutex_unlock(&ls->api_lock);
     vrpc_free(h);
     return rc;
+}
+
+/* ---- reconnecting ---- */
+
+void vrpc_loop_revived_locked(vrpc_conn *c)
+{
+    vrpc_loop_state *ls = &c->loop;
+    ls->close_reason = -1;
+    ls->server_close_reason = -1;
+    ls->close_reported = false;
+    ls->ka_advertised = false;
+    ls->ka_enabled = false;
+    vrpc_loop_notify_locked(c);
+}
+
+void vrpc_loop_revive(vrpc_conn *c)
+{
+    vrpc_loop_state *ls = &c->loop;
+    bool ka, on_server;
+    int64_t interval;
+    unsigned int count;
+
+    pthread_mutex_lock(&ls->api_lock);
+    pthread_mutex_lock(&c->lock);
+    ka = ls->ka_wanted;
+    interval = ls->ka_interval;
+    count = ls->ka_count;
+    on_server = ls->close_on_server && ls->close;
+    ls->close_on_server = false;
+    pthread_mutex_unlock(&c->lock);
+    if (ka)
+        ka_enable(c, interval, count, false, NULL);
+    if (on_server && vrpc_connect_register_close_callback(c, NULL) == 0) {
+        pthread_mutex_lock(&c->lock);
+        ls->close_on_server = true;
+        pthread_mutex_unlock(&c->lock);
+    }
+    pthread_mutex_unlock(&ls->api_lock);
 }
 
 /* ---- creation and close ---- */

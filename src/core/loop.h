@@ -63,6 +63,7 @@ typedef struct vrpc_loop_state {
     bool ka_enabled;     /* the timer runs */
     bool ka_advertised;  /* CONNECT_SUPPORTS_FEATURE(10) answered 1 */
     bool ka_configured;  /* the application called vrpc_conn_set_keepalive */
+    bool ka_wanted;      /* the timer was turned on (again after a reconnect) */
     int64_t ka_interval; /* microseconds */
     unsigned int ka_count, ka_to_death;
     int64_t ka_start; /* start of the current interval */
@@ -96,6 +97,14 @@ void vrpc_loop_notify_locked(vrpc_conn *c);
 void vrpc_loop_drain_notify_locked(vrpc_conn *c);
 /* Run queued event callbacks and the close callback (no lock held). */
 void vrpc_loop_dispatch(vrpc_conn *c);
+
+/* RECONNECTING: the connection got a new transport (lock held): it is open
+ * again for the close notification, keepalive must be advertised anew;
+ * loops are woken. */
+void vrpc_loop_revived_locked(vrpc_conn *c);
+/* Then, no lock held: advertise keepalive again and register the daemon's
+ * close callback again, as they were before the connection was lost. */
+void vrpc_loop_revive(vrpc_conn *c);
 
 /* Keepalive timer: bytes arrived; the deadline (µs, INT64_MAX: none); run
  * it (queue a PING, or fail the connection with reason KEEPALIVE). */

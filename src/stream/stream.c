@@ -384,6 +384,24 @@ static void closed_locked(vrpc_conn *c, void *state)
     }
 }
 
+/*
+ * HOOK (lost): the connection failed and will be reconnected (lock held).
+ * A stream cannot survive the daemon's end: each one gets the
+ * connection's error as its own, so that it stays failed on the new
+ * connection; vrpc_stream_abort() or vrpc_stream_free() unregisters it.
+ */
+static void lost_locked(vrpc_conn *c, void *state)
+{
+    stream_set *ss = state;
+    vrpc_stream *st;
+    for (st = ss->head; st; st = st->next) {
+        vrpc_error *e = vrpc_error_dup(c->fatal, NULL);
+        vrpc_error_prefix(&e, "stream %s aborted", st->proc->name);
+        set_error(st, c->status, e);
+        wake_all(st);
+    }
+}
+
 static void streams_fini(vrpc_conn *c, void *state)
 {
     vrpc_free(state);
@@ -396,6 +414,7 @@ static const vrpc_conn_hooks stream_hooks = {
     .orphan_error_locked = orphan_error_locked,
     .closed_locked = closed_locked,
     .fini = streams_fini,
+    .lost_locked = lost_locked,
 };
 
 static int bind_stream(vrpc_conn *c, uint32_t serial, void *opaque, vrpc_error **err)
