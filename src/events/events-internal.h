@@ -25,6 +25,7 @@ extern const size_t vrpc_event_id_nconsts;
  * the connection is created. 0 or VRPC_E_NOMEM.
  */
 struct vrpc_conn;
+struct vrpc_error;
 int vrpc_events_attach(struct vrpc_conn *c);
 
 /*
@@ -36,5 +37,14 @@ int vrpc_events_attach(struct vrpc_conn *c);
  */
 struct vrpc_error;
 bool vrpc_event_refused_as_unknown(int family, int id, const struct vrpc_error *e);
+
+/*
+ * After a reconnection (vrpc_conn_adopt): register again on the daemon
+ * every registration made on an earlier connection, with its filter; the
+ * daemon gives new callback IDs, the application's IDs stay. Returns 0 or
+ * the first failure (*err says which event); the other registrations are
+ * made anyway, unless the connection was lost again.
+ */
+int vrpc_events_revive(struct vrpc_conn *c, struct vrpc_error **err);
 
 #endif

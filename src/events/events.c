@@ -405,6 +405,14 @@ typedef struct ev_reg {
     int32_t server_id;
     bool legacy;
     unsigned int ncb;
+    /* RECONNECTING: the registration call (procedure and a copy of its
+     * arguments) to make again on a new connection; the connection's
+     * generation server_id belongs to, and the previous pair, for events
+     * that were queued before the new registration. */
+    const vrpc_proc *reg_proc;
+    void *reg_args;
+    uint64_t gen, prev_gen;
+    int32_t prev_id;
 } ev_reg;
 
 typedef struct ev_cb {
@@ -426,6 +434,7 @@ typedef struct vrpc_evq_item {
     struct vrpc_evq_item *next;
     uint32_t prog;
     int32_t proc;
+    uint64_t gen; /* the connection's generation it came on */
     size_t len;
     uint8_t data[]; /* the payload */
 } vrpc_evq_item;
@@ -529,20 +538,20 @@ static int supports_feature(vrpc_conn *c, int feature, vrpc_error **err)
     return rc;
 }
 
-/* The registration call to the daemon. */
-static int server_register(vrpc_conn *c, const ev_info *in, const void *filter, bool legacy,
-                           int32_t *sid, vrpc_error **err)
+/* The registration call to the daemon: its procedure and a copy of its
+ * arguments (kept to register again after a reconnection). */
+static int reg_call_args(const ev_info *in, const void *filter, bool legacy, const vrpc_proc **pp,
+                         void **out, vrpc_error **err)
 {
-    const vrpc_proc *p = in->pub.register_proc;
-    void *ret = NULL;
+    const vrpc_proc *p = legacy ? legacy_reg : in->pub.register_proc;
     int rc;
 
-    *sid = 0;
+    *pp = p;
+    *out = NULL;
     if (legacy) {
         vrpc_connect_domain_event_register_any_args a = {.eventID = in->pub.id};
-        return vrpc_call(c, legacy_reg, &a, NULL, err);
-    }
-    if (in->pub.family == VRPC_EVENT_FAMILY_QEMU_MONITOR) {
+        rc = vrpc_value_copy(p->args, &a, out);
+    } else if (in->pub.family == VRPC_EVENT_FAMILY_QEMU_MONITOR) {
         const vrpc_qemu_monitor_filter *f = filter;
         vrpc_qemu_connect_domain_monitor_event_register_args a;
         memset(&a, 0, sizeof(a));
@@ -551,23 +560,48 @@ static int server_register(vrpc_conn *c, const ev_info *in, const void *filter, 
             a.event = (char *)f->event;
             a.flags = f->flags;
         }
-        rc = vrpc_call(c, p, &a, &ret, err);
+        rc = vrpc_value_copy(p->args, &a, out);
     } else {
         uint8_t *args = vrpc_calloc(1, p->args->size);
         if (!args) {
-            vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_RPC, "out of memory");
-            return VRPC_E_NOMEM;
+            rc = VRPC_E_NOMEM;
+        } else {
+            memcpy(args + in->id_off, &in->pub.id, sizeof(int32_t));
+            memcpy(args + in->filter_off, &filter, sizeof(filter));
+            rc = vrpc_value_copy(p->args, args, out);
+            vrpc_free(args);
         }
-        memcpy(args + in->id_off, &in->pub.id, sizeof(int32_t));
-        memcpy(args + in->filter_off, &filter, sizeof(filter));
-        rc = vrpc_call(c, p, args, &ret, err);
-        vrpc_free(args);
     }
-    if (rc == 0) {
+    if (rc)
+        vrpc_error_set(err, rc == VRPC_E_NOMEM ? VRPC_ERR_NO_MEMORY : VRPC_ERR_INVALID_ARG,
+                       VRPC_FROM_RPC, "cannot copy the %s filter: %s", in->pub.name,
+                       vrpc_strerror(rc));
+    return rc;
+}
+
+static int server_register(vrpc_conn *c, const vrpc_proc *p, const void *args, int32_t *sid,
+                           vrpc_error **err)
+{
+    void *ret = NULL;
+    int rc;
+
+    *sid = 0;
+    rc = vrpc_call(c, p, args, p->ret ? &ret : NULL, err);
+    if (rc == 0 && p->ret) {
         memcpy(sid, (uint8_t *)ret + p->ret->fields[0].offset, sizeof(int32_t));
         vrpc_free(ret);
     }
     return rc;
+}
+
+/* The connection's generation (see vrpc_conn_adopt). */
+static uint64_t generation(vrpc_conn *c)
+{
+    uint64_t g;
+    pthread_mutex_lock(&c->lock);
+    g = c->generation;
+    pthread_mutex_unlock(&c->lock);
+    return g;
 }
 
 static int server_deregister(vrpc_conn *c, const ev_reg *reg, vrpc_error **err)
@@ -648,13 +682,16 @@ int vrpc_event_register(vrpc_conn *c, int event, const void *filter, vrpc_event_
                         void (*free_opaque)(void *), int *id, vrpc_error **err)
 {
     const ev_info *in;
+    const vrpc_proc *rproc = NULL;
     vrpc_events *ev;
     ev_reg *reg;
     ev_cb *n = NULL;
     char *key = NULL;
+    void *rargs = NULL;
     bool legacy = false;
     int32_t sid = 0;
     vrpc_error *derr = NULL;
+    uint64_t gen;
     int rc;
 
     if (id)
@@ -725,7 +762,13 @@ int vrpc_event_register(vrpc_conn *c, int event, const void *filter, vrpc_event_
     ev->server_calls++;
     pthread_mutex_unlock(&ev->lock);
 
-    rc = server_register(c, in, filter, legacy, &sid, &derr);
+    rc = reg_call_args(in, filter, legacy, &rproc, &rargs, err);
+    if (rc)
+        goto fail;
+    /* A reconnection during the call: the registration is made again
+     * (vrpc_events_revive waits for reg_lock), rather than lost. */
+    gen = generation(c);
+    rc = server_register(c, rproc, rargs, &sid, &derr);
     if (rc == VRPC_E_REMOTE && vrpc_event_refused_as_unknown(in->pub.family, in->pub.id, derr))
         rc = VRPC_E_UNSUPPORTED;
     if (err)
@@ -748,6 +791,11 @@ int vrpc_event_register(vrpc_conn *c, int event, const void *filter, vrpc_event_
     key = NULL;
     reg->server_id = sid;
     reg->legacy = legacy;
+    reg->reg_proc = rproc;
+    reg->reg_args = rargs;
+    rargs = NULL;
+    reg->gen = gen;
+    reg->prev_gen = UINT64_MAX;
     pthread_mutex_lock(&ev->lock);
     reg->next = ev->regs;
     ev->regs = reg;
@@ -761,6 +809,7 @@ done:
 
 fail:
     pthread_mutex_unlock(&ev->reg_lock);
+    vrpc_free(rargs);
     vrpc_free(key);
     vrpc_free(n);
     return rc;
@@ -826,13 +875,15 @@ int vrpc_event_deregister(vrpc_conn *c, int id, vrpc_error **err)
     }
     pthread_mutex_unlock(&ev->lock);
     if (last) {
-        /* A connection that ended has no registrations any more. */
-        if (vrpc_conn_get_status(c) == 0) {
+        /* A connection that ended has no registrations any more; nor has
+         * a new one before vrpc_events_revive() made them again. */
+        if (vrpc_conn_get_status(c) == 0 && generation(c) == reg->gen) {
             pthread_mutex_lock(&ev->lock);
             ev->server_calls++;
             pthread_mutex_unlock(&ev->lock);
             rc = server_deregister(c, reg, err);
         }
+        vrpc_free(reg->reg_args);
         vrpc_free(reg->key);
         vrpc_free(reg);
     }
@@ -917,6 +968,7 @@ static int queue_locked(vrpc_conn *c, const vrpc_packet *pkt, void *state, vrpc_
     it->next = NULL;
     it->prog = pkt->hdr.prog;
     it->proc = pkt->hdr.proc;
+    it->gen = c->generation;
     it->len = pkt->payload_len;
     if (pkt->payload_len)
         memcpy(it->data, pkt->payload, pkt->payload_len);
@@ -1040,7 +1092,8 @@ static void deliver(vrpc_conn *c, void *state, void *item)
         const ev_reg *r = cb->reg;
         if (r->info != in || r->legacy != (form == FORM_LEGACY))
             continue;
-        if (form == FORM_CALLBACK ? r->server_id != sid
+        if (form == FORM_CALLBACK ? !((r->gen == it->gen && r->server_id == sid) ||
+                                      (r->prev_gen == it->gen && r->prev_id == sid))
                                   : cb->has_uuid && memcmp(cb->uuid, uuid, 16) != 0)
             continue;
         cb->refs++;
@@ -1121,6 +1174,7 @@ static void events_fini(vrpc_conn *c, void *state)
     }
     for (r = ev->regs; r; r = rn) {
         rn = r->next;
+        vrpc_free(r->reg_args);
         vrpc_free(r->key);
         vrpc_free(r);
     }
@@ -1155,6 +1209,52 @@ int vrpc_events_attach(vrpc_conn *c)
     c->events.state = ev;
     pthread_mutex_unlock(&c->lock);
     return 0;
+}
+
+/* ---- reconnecting ---- */
+
+int vrpc_events_revive(vrpc_conn *c, vrpc_error **err)
+{
+    vrpc_events *ev = events_peek(c);
+    uint64_t gen = generation(c);
+    int first = 0;
+    ev_reg *reg;
+
+    if (!ev)
+        return 0;
+    pthread_mutex_lock(&ev->reg_lock);
+    for (reg = ev->regs; reg; reg = reg->next) {
+        vrpc_error *e = NULL;
+        int32_t sid;
+        int rc;
+
+        if (reg->gen == gen)
+            continue; /* made on this connection already */
+        pthread_mutex_lock(&ev->lock);
+        ev->server_calls++;
+        pthread_mutex_unlock(&ev->lock);
+        rc = server_register(c, reg->reg_proc, reg->reg_args, &sid, &e);
+        if (rc) {
+            /* Its callbacks stay registered and receive nothing. */
+            vrpc_error_prefix(&e, "registering for %s events again", reg->info->pub.name);
+            if (!first) {
+                first = rc;
+                vrpc_error_move(err, &e);
+            }
+            vrpc_free(e);
+            if (rc == VRPC_E_CLOSED || rc == VRPC_E_TIMEOUT)
+                break; /* lost again: the next reconnection tries again */
+            continue;
+        }
+        pthread_mutex_lock(&ev->lock);
+        reg->prev_gen = reg->gen;
+        reg->prev_id = reg->server_id;
+        reg->gen = gen;
+        reg->server_id = sid;
+        pthread_mutex_unlock(&ev->lock);
+    }
+    pthread_mutex_unlock(&ev->reg_lock);
+    return first;
 }
 
 /* ---- copies and counters ---- */
