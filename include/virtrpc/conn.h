@@ -318,6 +318,101 @@ VRPC_EXPORT int vrpc_conn_set_close_callback(vrpc_conn *c, vrpc_close_cb cb, voi
 /* Why the connection ended (VRPC_CONNECT_CLOSE_REASON_*), -1 while it is open. */
 VRPC_EXPORT int vrpc_conn_get_close_reason(const vrpc_conn *c);
 
+/* ---- Reconnecting connections (opt-in) ----
+ *
+ * A connection opened with vrpc_conn_open_reconnect() outlives its daemon:
+ * when the connection is lost (end of file, keepalive timeout, a read or
+ * write error, a protocol error), a thread of the library opens the same
+ * URI again — the whole open sequence, authentication included — with
+ * capped exponential backoff, puts the new socket under the same
+ * vrpc_conn, registers every event callback again with its filter (the
+ * daemon hands out new callback IDs; the IDs vrpc_event_register() gave
+ * stay valid), turns keepalive on again if it was on, registers the
+ * daemon's close callback again, and reports each step to the state
+ * callback. What the application sees:
+ *  - calls in flight when the connection is lost fail with VRPC_E_CLOSED
+ *    (the message says why) and are never sent again: the daemon may have
+ *    executed them;
+ *  - calls made while it reconnects wait up to call_wait_usec; then they
+ *    fail with VRPC_E_TIMEOUT (VRPC_ERR_OPERATION_TIMEOUT). Calls waiting
+ *    when the library gives up, or made after, fail with VRPC_E_CLOSED;
+ *  - streams open when the connection is lost fail with VRPC_E_CLOSED
+ *    ("stream ... aborted: ..."), also once it is back: free them;
+ *  - events queued before the loss are still delivered; events the daemon
+ *    sends while it is gone are lost;
+ *  - the close callback (vrpc_conn_set_close_callback) runs only when the
+ *    library gives up (or at vrpc_conn_close), not at each loss;
+ *  - the socket changes: event loops ask vrpc_conn_get_fd() again after
+ *    each notification (the notify descriptor fires at the reconnection);
+ *    vrpc_conn_get_fd() is -1 meanwhile, vrpc_conn_wait() waits for the
+ *    new connection;
+ *  - vrpc_conn_shutdown() and vrpc_conn_close() end it for good;
+ *    vrpc_conn_close() during a reconnection stops it (after the attempt
+ *    under way, which a Unix socket makes at once and a TCP connect bounds
+ *    to 30 s per address) and leaves no thread or descriptor behind.
+ */
+enum {
+    VRPC_RECONNECT_LOST = 1,         /* the connection was lost (err: why) */
+    VRPC_RECONNECT_RECONNECTING = 2, /* attempt n starts (err: why n - 1 failed, or NULL) */
+    VRPC_RECONNECT_RECONNECTED = 3,  /* back after n attempts (err: an event that could
+                                        not be registered again, or NULL) */
+    VRPC_RECONNECT_GAVE_UP = 4,      /* the bound was reached (err: the last failure); final */
+};
+
+/* The state callback: runs in the library's reconnect thread, one call at a
+ * time. It must not call vrpc_conn_close() nor wait for a call on c (the
+ * thread that brings c back is the one running it). */
+typedef void (*vrpc_reconnect_cb)(vrpc_conn *c, int state, unsigned int attempt,
+                                  const vrpc_error *err, void *opaque);
+
+#define VRPC_RECONNECT_DEFAULT_INITIAL_USEC (100 * VRPC_USEC_PER_MSEC)
+#define VRPC_RECONNECT_DEFAULT_MAX_DELAY_USEC (10 * VRPC_USEC_PER_SEC)
+#define VRPC_RECONNECT_DEFAULT_CALL_WAIT_USEC (30 * VRPC_USEC_PER_SEC)
+
+typedef struct vrpc_reconnect_opts {
+    /* The first attempt is made at once; the n-th waits
+     * min(initial_delay_usec * 2^(n - 2), max_delay_usec) after the one
+     * before (0: the defaults above; max_delay_usec at least initial). */
+    uint64_t initial_delay_usec;
+    uint64_t max_delay_usec;
+    /* Give up after this many failed attempts (0: no bound), or when the
+     * next attempt would start more than max_total_usec after the loss
+     * (0 or VRPC_USEC_INFINITY: no bound). Both 0: try for ever. */
+    unsigned int max_attempts;
+    uint64_t max_total_usec;
+    /* How long a call made while reconnecting waits for the connection
+     * (0: VRPC_RECONNECT_DEFAULT_CALL_WAIT_USEC; VRPC_USEC_INFINITY: until
+     * it is back or the library gives up). */
+    uint64_t call_wait_usec;
+    /* The state callback (may be NULL); free_opaque(opaque) runs at
+     * vrpc_conn_close() (or when the open fails). */
+    vrpc_reconnect_cb cb;
+    void *opaque;
+    void (*free_opaque)(void *);
+    void *reserved[4]; /* must be NULL */
+} vrpc_reconnect_opts;
+
+/*
+ * vrpc_conn_open_auth() in the reconnecting mode (opts NULL: the defaults,
+ * no state callback, reconnect for ever). The first open is not retried:
+ * its failure is returned as vrpc_conn_open_auth() returns it. The
+ * reconnections reopen uri as given (NULL: $LIBVIRT_DEFAULT_URI again),
+ * with the same flags, callback and userdata (which must stay valid until
+ * vrpc_conn_close()). Admin connections cannot reconnect. Returns 0,
+ * VRPC_E_INVALID (opts' reserved members not NULL), or the open's error.
+ */
+VRPC_EXPORT int vrpc_conn_open_reconnect(vrpc_conn **out, const char *uri, unsigned int flags,
+                                         vrpc_auth_cb cb, void *userdata,
+                                         const vrpc_reconnect_opts *opts, vrpc_error **err);
+
+/* How many times the connection has been reconnected (0 for a connection
+ * that never was, or not in the reconnecting mode). */
+VRPC_EXPORT unsigned int vrpc_conn_get_reconnects(const vrpc_conn *c);
+
+/* The name of a VRPC_RECONNECT_* state ("lost", "reconnecting",
+ * "reconnected", "gave up"; NULL for another value). */
+VRPC_EXPORT const char *vrpc_reconnect_state_name(int state);
+
 /* ---- Generic calls (the generated per-procedure functions wrap these) ---- */
 
 /*
