@@ -76,6 +76,49 @@ static const char *reason_name(int r)
     }
 }
 
+/* --reconnect: each state change on stderr, one line. */
+static void on_reconnect(vrpc_conn *c, int state, unsigned int attempt, const vrpc_error *err,
+                         void *opaque)
+{
+    const char *why = err && err->message ? err->message : NULL;
+    (void)c;
+    (void)opaque;
+    pthread_mutex_lock(&out_lock);
+    switch (state) {
+    case VRPC_RECONNECT_LOST:
+        fprintf(stderr, "virtrpc: connection lost: %s\n", why ? why : "unknown reason");
+        break;
+    case VRPC_RECONNECT_RECONNECTING:
+        fprintf(stderr, "virtrpc: reconnecting (attempt %u)%s%s\n", attempt,
+                why ? ", last attempt failed: " : "", why ? why : "");
+        break;
+    case VRPC_RECONNECT_RECONNECTED:
+        fprintf(stderr, "virtrpc: reconnected (attempt %u)%s%s\n", attempt, why ? ": " : "",
+                why ? why : "");
+        break;
+    case VRPC_RECONNECT_GAVE_UP:
+        fprintf(stderr, "virtrpc: gave up reconnecting after %u attempts: %s\n", attempt,
+                why ? why : "unknown reason");
+        break;
+    }
+    fflush(stderr);
+    pthread_mutex_unlock(&out_lock);
+}
+
+bool virtrpc_events_wants_reconnect(int argc, char **argv, vrpc_reconnect_opts *o)
+{
+    for (int k = 0; k < argc; k++) {
+        if (strcmp(argv[k], "--domain") == 0 || strcmp(argv[k], "--timeout") == 0) {
+            k++;
+        } else if (strcmp(argv[k], "--reconnect") == 0) {
+            memset(o, 0, sizeof(*o));
+            o->cb = on_reconnect;
+            return true;
+        }
+    }
+    return false;
+}
+
 int virtrpc_cmd_events_list(void)
 {
     size_t n = 0, i;
@@ -90,7 +133,7 @@ static int usage(const char *fmt, const char *arg)
     fprintf(stderr, "virtrpc: events: ");
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\nusage: virtrpc events [--all | EVENT...] [--domain DOMAIN] [--timeout S] "
-                    "[--list]\n");
+                    "[--reconnect] [--list]\n");
     return 2;
 }
 
@@ -148,6 +191,8 @@ int virtrpc_cmd_events(vrpc_conn *c, int argc, char **argv)
         const char *a = argv[k];
         if (strcmp(a, "--all") == 0) {
             all = true;
+        } else if (strcmp(a, "--reconnect") == 0) {
+            /* taken by the caller when it opened the connection */
         } else if (strcmp(a, "--list") == 0) {
             free(want);
             return virtrpc_cmd_events_list();

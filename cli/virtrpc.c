@@ -36,42 +36,41 @@ static bool opt_admin;
 
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: virtrpc [OPTIONS] COMMAND [ARGS]\n"
-               "\n"
-               "Options:\n"
-               "  -c, --connect URI   the daemon to talk to (default: $LIBVIRT_DEFAULT_URI,\n"
-               "                      else the local daemon); for --admin an admin URI such as\n"
-               "                      libvirtd:///system or virtqemud:///system?socket=PATH;\n"
-               "                      SASL credentials come from libvirt's auth file\n"
-               "                      (authfile=PATH, $LIBVIRT_AUTH_FILE), else are asked\n"
-               "                      on the terminal\n"
-               "  -r, --readonly      open a read-only connection\n"
-               "      --admin         talk to the daemon's admin program (automatic for\n"
-               "                      `call admin_...`)\n"
-               "  -h, --help          this text\n"
-               "  -V, --version       the version of virtrpc\n"
-               "\n"
-               "Commands:\n"
-               "  list                all domains, their ids and states (as `virsh list --all`)\n"
-               "  dominfo DOMAIN      information on a domain (as `virsh dominfo`)\n"
-               "  start DOMAIN        start a defined domain\n"
-               "  shutdown DOMAIN     ask a domain to shut down\n"
-               "  destroy DOMAIN      stop a domain at once\n"
-               "  dumpxml DOMAIN      the XML description of a domain\n"
-               "  define FILE         define a domain from an XML file ('-': standard input)\n"
-               "  undefine DOMAIN     undefine a domain\n"
-               "  version             versions of virtrpc, of its protocol and of the daemon\n"
-               "  procs               every procedure of every program\n"
-               "  call PROCEDURE [JSON]\n"
-               "                      call any procedure (e.g. domain_lookup_by_name or\n"
-               "                      REMOTE_PROC_DOMAIN_LOOKUP_BY_NAME) with its arguments as\n"
-               "                      JSON ('-': read them from standard input; none: no\n"
-               "                      arguments or {}); prints the reply as JSON\n"
-               VIRTRPC_EVENTS_USAGE
-               VIRTRPC_STREAMS_USAGE
-               "\n"
-               "DOMAIN is an id, a UUID or a name.\n"
-               "Exit status: 0 success, 1 failure, 2 bad usage.\n");
+    fprintf(
+        f, "Usage: virtrpc [OPTIONS] COMMAND [ARGS]\n"
+           "\n"
+           "Options:\n"
+           "  -c, --connect URI   the daemon to talk to (default: $LIBVIRT_DEFAULT_URI,\n"
+           "                      else the local daemon); for --admin an admin URI such as\n"
+           "                      libvirtd:///system or virtqemud:///system?socket=PATH;\n"
+           "                      SASL credentials come from libvirt's auth file\n"
+           "                      (authfile=PATH, $LIBVIRT_AUTH_FILE), else are asked\n"
+           "                      on the terminal\n"
+           "  -r, --readonly      open a read-only connection\n"
+           "      --admin         talk to the daemon's admin program (automatic for\n"
+           "                      `call admin_...`)\n"
+           "  -h, --help          this text\n"
+           "  -V, --version       the version of virtrpc\n"
+           "\n"
+           "Commands:\n"
+           "  list                all domains, their ids and states (as `virsh list --all`)\n"
+           "  dominfo DOMAIN      information on a domain (as `virsh dominfo`)\n"
+           "  start DOMAIN        start a defined domain\n"
+           "  shutdown DOMAIN     ask a domain to shut down\n"
+           "  destroy DOMAIN      stop a domain at once\n"
+           "  dumpxml DOMAIN      the XML description of a domain\n"
+           "  define FILE         define a domain from an XML file ('-': standard input)\n"
+           "  undefine DOMAIN     undefine a domain\n"
+           "  version             versions of virtrpc, of its protocol and of the daemon\n"
+           "  procs               every procedure of every program\n"
+           "  call PROCEDURE [JSON]\n"
+           "                      call any procedure (e.g. domain_lookup_by_name or\n"
+           "                      REMOTE_PROC_DOMAIN_LOOKUP_BY_NAME) with its arguments as\n"
+           "                      JSON ('-': read them from standard input; none: no\n"
+           "                      arguments or {}); prints the reply as JSON\n" VIRTRPC_EVENTS_USAGE
+               VIRTRPC_STREAMS_USAGE "\n"
+           "DOMAIN is an id, a UUID or a name.\n"
+           "Exit status: 0 success, 1 failure, 2 bad usage.\n");
 }
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
@@ -213,13 +212,19 @@ static int report_open(int rc, vrpc_error *e, const tty_auth *ta)
     return EXIT_FAIL;
 }
 
-static int open_conn(bool admin, vrpc_conn **c)
+/* The reconnections of --reconnect ask on the terminal too. */
+static tty_auth reconnect_ta = {false};
+
+static int open_conn(bool admin, const vrpc_reconnect_opts *ro, vrpc_conn **c)
 {
     vrpc_error *e = NULL;
     tty_auth ta = {false};
     unsigned int flags = opt_readonly ? VRPC_OPEN_READONLY : 0;
     int rc = admin ? vrpc_conn_open_admin(c, opt_uri, flags, &e)
+             : ro  ? vrpc_conn_open_reconnect(c, opt_uri, flags, tty_auth_cb, &reconnect_ta, ro, &e)
                    : vrpc_conn_open_auth(c, opt_uri, flags, tty_auth_cb, &ta, &e);
+    if (ro)
+        ta = reconnect_ta;
     if (rc)
         return report_open(rc, e, &ta);
     return 0;
@@ -537,7 +542,7 @@ static int cmd_version(void)
     printf("%-27s %s\n", "virtrpc:", vrpc_version());
     printf("%-27s libvirt %s\n", "Protocol generated from:", vrpc_libvirt_version());
     fflush(stdout);
-    if ((rc = open_conn(opt_admin, &c)) != 0)
+    if ((rc = open_conn(opt_admin, NULL, &c)) != 0)
         return rc;
     if (opt_admin) {
         vrpc_admin_connect_get_lib_version_ret *lv = NULL;
@@ -702,7 +707,7 @@ static int cmd_call(const char *name, const char *json)
     }
 
     admin = opt_admin || (prog && strcmp(prog->name, "admin") == 0);
-    if ((rc = open_conn(admin, &c)) != 0) {
+    if ((rc = open_conn(admin, NULL, &c)) != 0) {
         vrpc_json_value_free(args);
         return rc;
     }
@@ -746,7 +751,8 @@ static const command commands[] = {
     {"version", 0, 0, false, ""},
     {"procs", 0, 0, false, ""},
     {"call", 1, 2, false, " PROCEDURE [JSON]"},
-    {"events", 1, 256, true, " [--all | EVENT...] [--domain DOMAIN] [--timeout S] [--list]"},
+    {"events", 1, 256, true,
+     " [--all | EVENT...] [--domain DOMAIN] [--timeout S] [--reconnect] [--list]"},
     {"console", 1, 8, true, " DOMAIN [--devname DEV] [--force] [--safe] [--linger S]"},
     {"vol-upload", 2, 10, true, " VOL FILE [--pool POOL] [--offset N] [--length N] [--sparse]"},
     {"vol-download", 2, 10, true, " VOL FILE [--pool POOL] [--offset N] [--length N] [--sparse]"},
@@ -820,8 +826,13 @@ int main(int argc, char **argv)
     if (strcmp(name, "events") == 0 && nargs == 1 && strcmp(argv[optind], "--list") == 0)
         return virtrpc_cmd_events_list();
 
-    if ((rc = open_conn(false, &c)) != 0)
-        return rc;
+    {
+        vrpc_reconnect_opts ro;
+        bool reconnect = strcmp(name, "events") == 0 &&
+                         virtrpc_events_wants_reconnect(nargs, argv + optind, &ro);
+        if ((rc = open_conn(false, reconnect ? &ro : NULL, &c)) != 0)
+            return rc;
+    }
     if (strcmp(name, "list") == 0)
         rc = cmd_list(c);
     else if (strcmp(name, "dominfo") == 0)
