@@ -345,7 +345,9 @@ VRPC_EXPORT int vrpc_conn_get_close_reason(const vrpc_conn *c);
  *  - the socket changes: event loops ask vrpc_conn_get_fd() again after
  *    each notification (the notify descriptor fires at the reconnection);
  *    vrpc_conn_get_fd() is -1 meanwhile, vrpc_conn_wait() waits for the
- *    new connection;
+ *    new connection, vrpc_conn_process() returns the loss's error code
+ *    (the connection is over only once the close callback ran, or
+ *    vrpc_conn_get_status() stays non-zero after "gave up");
  *  - vrpc_conn_shutdown() and vrpc_conn_close() end it for good;
  *    vrpc_conn_close() during a reconnection stops it (after the attempt
  *    under way, which a Unix socket makes at once and a TCP connect bounds
