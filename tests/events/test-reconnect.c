@@ -11,6 +11,8 @@
  *    once at the start, the calls fail only with VRPC_E_CLOSED (in flight at
  *    the kill) or VRPC_E_TIMEOUT and succeed again; no descriptor or thread
  *    is left after vrpc_conn_close();
+ *  - stream: a stream open when the connection is lost fails with
+ *    VRPC_E_CLOSED, also after the reconnection;
  *  - give up: a daemon that never comes back: a call made while
  *    reconnecting fails with VRPC_E_TIMEOUT after the call bound, "gave up"
  *    is reported within the total bound, later calls fail with
@@ -325,6 +327,64 @@ static void test_restarts(void)
            tl_count_fds(), threads0, count_threads());
 }
 
+/* A stream open when the connection is lost fails, also once it is back. */
+static void test_stream(void)
+{
+    int fds0 = tl_count_fds();
+    states s;
+    vrpc_reconnect_opts o;
+    vrpc_conn *c;
+    vrpc_stream *st = NULL;
+    vrpc_error *e = NULL;
+    vrpc_domain_lookup_by_name_args la = {.name = "test"};
+    vrpc_domain_lookup_by_name_ret *r = NULL;
+    char buf[256];
+    ssize_t n = 0;
+    int rc;
+
+    memset(&s, 0, sizeof(s));
+    memset(&o, 0, sizeof(o));
+    o.initial_delay_usec = 20 * VRPC_USEC_PER_MSEC;
+    o.cb = on_state;
+    o.opaque = &s;
+    c = open_reconnecting(&o);
+    if (!c) {
+        TAP_OK(0, "stream: open");
+        return;
+    }
+    rc = vrpc_domain_lookup_by_name(c, &la, &r, NULL);
+    if (rc == 0) {
+        vrpc_domain_screenshot_args sa = {.dom = r->dom};
+        vrpc_domain_screenshot_ret *sr = NULL;
+        rc = vrpc_domain_screenshot(c, &sa, &sr, &st, &e);
+        vrpc_free(sr);
+    }
+    vrpc_free(r);
+    TAP_OK(rc == 0 && st, "stream: a screenshot stream is open (%s)",
+           rc ? (e && e->message ? e->message : vrpc_strerror(rc)) : "ok");
+    vrpc_free(e);
+    e = NULL;
+    vrpc_conn_start_event_thread(c);
+    stop_daemon(SIGKILL);
+    if (st && start_daemon() && wait_for(&s.n[VRPC_RECONNECT_RECONNECTED], 1, 20000)) {
+        vrpc_connect_get_lib_version_ret *v = NULL;
+        n = vrpc_stream_recv(st, buf, sizeof(buf), 0, &e);
+        TAP_OK(n == VRPC_E_CLOSED && e && e->message && strstr(e->message, "aborted"),
+               "stream: after the reconnection it fails with VRPC_E_CLOSED: %s",
+               e && e->message ? e->message : vrpc_strerror((int)n));
+        rc = vrpc_connect_get_lib_version(c, &v, NULL);
+        vrpc_free(v);
+        TAP_OK(rc == 0 && vrpc_stream_abort(st, NULL) == VRPC_E_CLOSED,
+               "stream: the connection works; abort reports the loss");
+    } else {
+        TAP_OK(0, "stream: reconnected after the kill");
+    }
+    vrpc_free(e);
+    vrpc_stream_free(st);
+    vrpc_conn_close(c);
+    TAP_OK(tl_count_fds() == fds0, "stream: no descriptor left");
+}
+
 static void test_give_up(void)
 {
     int fds0 = tl_count_fds(), threads0 = count_threads();
@@ -458,6 +518,7 @@ int main(int argc, char **argv)
         return 1;
     }
     test_restarts();
+    test_stream();
     test_give_up();
     test_close_while_reconnecting();
     stop_daemon(SIGTERM);
