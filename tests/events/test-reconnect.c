@@ -489,6 +489,11 @@ static void test_close_while_reconnecting(void)
            tl_count_fds(), threads0, count_threads());
 }
 
+static void *nothing(void *arg)
+{
+    return arg;
+}
+
 int main(int argc, char **argv)
 {
     char *tmpl = NULL;
@@ -503,6 +508,13 @@ int main(int argc, char **argv)
         return 0;
     }
     signal(SIGPIPE, SIG_IGN);
+    {
+        /* A first thread, so that a sanitizer's own thread (TSan starts one
+         * with the first pthread_create) exists before any count. */
+        pthread_t t;
+        if (pthread_create(&t, NULL, nothing, NULL) == 0)
+            pthread_join(t, NULL);
+    }
     /* The daemon double-forks: as a subreaper this process reaps it itself. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     if (tl_sh(&tmpl, "mktemp -d") != 0 || !*tmpl) {
