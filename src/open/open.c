@@ -162,10 +162,8 @@ static int remote_authenticate(vrpc_conn *c, const vrpc_target *t, vrpc_auth_cb 
         }
         chosen = wanted;
     } else {
+        /* As libvirt's client: the daemon's first type, whatever follows. */
         chosen = ret->types.items[0];
-        for (i = 0; i < n; i++)
-            if (ret->types.items[i] == VRPC_AUTH_NONE)
-                chosen = VRPC_AUTH_NONE;
     }
 
     switch (chosen) {

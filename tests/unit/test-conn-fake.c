@@ -1317,8 +1317,8 @@ static const open_case open_cases[] = {
      "test:///default", 0},
     {"open: name= override", "&name=remote%3A%2F%2F%2F", 0, AUTH_NONE_LIST, false, 0, NULL,
      "remote:///", 0},
-    {"open: sasl offered with none", "", 0, AUTH_SASL_AND_NONE, false, 0, NULL, "test:///default",
-     0},
+    {"open: sasl listed before none: the first is taken, as libvirt's client does", "", 0,
+     AUTH_SASL_AND_NONE, false, VRPC_E_AUTH, "unknown procedure: 99", NULL, 0},
     {"open: sasl only", "", 0, AUTH_SASL_ONLY, false, VRPC_E_AUTH, "unknown procedure: 99", NULL,
      0}, /* AUTH_SASL_INIT refused: passed on */
     {"open: polkit only", "", 0, AUTH_POLKIT_ONLY, false, VRPC_E_AUTH, "unknown procedure: 99",
