@@ -50,13 +50,32 @@ typedef struct vrpc_stream vrpc_stream;
 enum {
     VRPC_OPEN_READONLY = 1 << 0,     /* open read-only (the daemon's -sock-ro socket) */
     VRPC_OPEN_NO_AUTOSTART = 1 << 1, /* never start a session daemon */
+    VRPC_OPEN_NO_ALIASES = 1 << 2,   /* do not look the URI up in uri_aliases */
 };
 
 /*
  * Open a connection to a libvirt daemon, as libvirt's client would for the
  * same URI: driver[+transport]://[user@][host][:port]/path[?params].
- * uri == NULL (or "") takes $LIBVIRT_DEFAULT_URI, and without it probes the
- * local daemon. Runs the whole open sequence (AUTH_LIST, authentication,
+ * uri == NULL (or "") takes $LIBVIRT_DEFAULT_URI, else `uri_default` of
+ * libvirt's client configuration file, and without either probes the local
+ * daemon.
+ *
+ * CLIENT CONFIGURATION. The library reads libvirt.conf as libvirt's client
+ * does, at every open: /etc/libvirt/libvirt.conf when the effective uid is
+ * 0, else $XDG_CONFIG_HOME/libvirt/libvirt.conf (~/.config/libvirt/ without
+ * XDG_CONFIG_HOME); a missing file is no configuration. It uses
+ *   uri_default   = "URI"                  (above)
+ *   uri_aliases   = [ "NAME=URI", ... ]    a URI (given or default) that is
+ *                   exactly NAME (case-sensitive) is replaced by URI; names
+ *                   hold only A-Z a-z 0-9 _ -; entries are checked in order
+ *                   up to the match, a malformed one fails the open;
+ *                   VRPC_OPEN_NO_ALIASES skips the lookup
+ *   remote_mode   = "auto|legacy|direct"   where the URI has no mode=
+ *   remote_proxy  = "auto|netcat|native"   where the URI has no proxy=
+ *   tls_priority  = "GNUTLS-PRIORITY"      tls transport, no tls_priority=
+ * A file that cannot be read or parsed, or a value of the wrong type, fails
+ * the open with VRPC_E_URI (step "resolve"), the message naming the file,
+ * the line and the key. Runs the whole open sequence (AUTH_LIST, authentication,
  * CONNECT_OPEN with the name libvirt sends). The same as
  * vrpc_conn_open_auth() without a callback: SASL credentials can then only
  * come from the auth file.
@@ -142,7 +161,11 @@ VRPC_EXPORT const char *vrpc_open_failed_step(int rc, const vrpc_error *err);
 /*
  * Open an admin connection (the admin program on a daemon's admin socket):
  * "libvirtd:///system", "virtqemud:///system", "...:///session", with an
- * optional "?socket=PATH". Runs ADMIN_PROC_CONNECT_OPEN.
+ * optional "?socket=PATH". Runs ADMIN_PROC_CONNECT_OPEN. uri == NULL (or
+ * "") takes $LIBVIRT_ADMIN_DEFAULT_URI, else `uri_default` of
+ * libvirt-admin.conf (found as libvirt.conf above), else libvirtd:///system
+ * as root and libvirtd:///session otherwise; `uri_aliases` of that file
+ * applies as for vrpc_conn_open().
  */
 VRPC_EXPORT int vrpc_conn_open_admin(vrpc_conn **out, const char *uri, unsigned int flags,
                                      vrpc_error **err);

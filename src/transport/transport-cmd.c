@@ -282,14 +282,8 @@ char **vrpc_ssh_argv(const vrpc_ssh_cmdline *c)
 
 vrpc_proxy_mode vrpc_ssh_proxy_for(const vrpc_target *t)
 {
-    bool given = false;
-    size_t i;
-
-    /* The target keeps only the value; whether proxy= was written matters. */
-    for (i = 0; t->uri && i < t->uri->nparams; i++)
-        if (t->uri->params[i].consumed && strcasecmp(t->uri->params[i].name, "proxy") == 0)
-            given = true;
-    if (given)
+    /* proxy= in the URI, or remote_proxy of libvirt.conf, wins. */
+    if (t->proxy_set)
         return t->proxy;
     if (t->socket_explicit)
         return VRPC_PROXY_NETCAT;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* URI parsing and the remote driver's URI rules (see uri.h). */
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <virtrpc/protocol.h>
 
 #include "alloc.h"
+#include "conf.h"
 #include "error.h"
 #include "uri.h"
 
@@ -383,6 +385,248 @@ static bool env_exists(const vrpc_uri_env *env, const char *path)
     return stat(path, &st) == 0;
 }
 
+/* ---- libvirt's client configuration ---- */
+
+static bool is_ssh_family(vrpc_transport_kind k);
+
+int vrpc_client_conf_path(const vrpc_uri_env *env, const char *file, char **out)
+{
+    const char *xdg, *home;
+    sbuf b = {0};
+
+    *out = NULL;
+    if (env_euid(env) == 0) {
+        if (env && env->system_conf_dir)
+            sb_str(&b, env->system_conf_dir);
+        else if (env && env->get_env)
+            return 0;
+        else
+            sb_str(&b, VRPC_SYSTEM_CONF_DIR);
+    } else if ((xdg = env_get(env, "XDG_CONFIG_HOME")) != NULL) {
+        sb_str(&b, xdg);
+        sb_str(&b, "/libvirt");
+    } else if ((home = env_get(env, "HOME")) != NULL) {
+        sb_str(&b, home);
+        sb_str(&b, "/.config/libvirt");
+    } else {
+        struct passwd pw, *res = NULL;
+        char pwbuf[4096];
+        /* The password database only for the real environment. */
+        if ((env && env->get_env) ||
+            getpwuid_r(env_euid(env), &pw, pwbuf, sizeof(pwbuf), &res) != 0 || !res ||
+            !res->pw_dir || !*res->pw_dir)
+            return 0;
+        sb_str(&b, res->pw_dir);
+        sb_str(&b, "/.config/libvirt");
+    }
+    sb_str(&b, "/");
+    sb_str(&b, file);
+    *out = sb_take(&b);
+    return *out ? 0 : VRPC_E_NOMEM;
+}
+
+/* Read this process's file (NULL when there is none). */
+static int load_conf(const vrpc_uri_env *env, const char *file, vrpc_conf **out, vrpc_error **err)
+{
+    char *path;
+    int rc;
+
+    *out = NULL;
+    rc = vrpc_client_conf_path(env, file, &path);
+    if (rc || !path)
+        return rc;
+    rc = vrpc_conf_read_file(path, out, err);
+    if (rc == VRPC_E_NOMEM && err && !*err)
+        vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_CONF, "%s: out of memory", path);
+    vrpc_free(path);
+    return rc;
+}
+
+/*
+ * Look name up in uri_aliases: *out is a new string with the URI of the
+ * alias, or NULL when no entry matches. Entries are checked in order: one
+ * without '=' or with a character outside VRPC_URI_ALIAS_CHARS in its name
+ * fails the lookup (as libvirt: the entries after the match are not
+ * checked); a name matches when it equals the whole of name.
+ */
+static int resolve_alias(const vrpc_conf *conf, const char *name, char **out, vrpc_error **err)
+{
+    const vrpc_conf_value *items;
+    size_t n, i, len = strlen(name);
+    int rc;
+
+    *out = NULL;
+    rc = vrpc_conf_get_string_list(conf, "uri_aliases", &items, &n, err);
+    if (rc <= 0)
+        return rc;
+    for (i = 0; i < n; i++) {
+        const char *e = items[i].str;
+        const char *eq = strchr(e, '=');
+        size_t nlen;
+
+        if (!eq) {
+            vrpc_error_set(err, VRPC_ERR_CONF_SYNTAX, VRPC_FROM_URI,
+                           "%s:%u: key 'uri_aliases': malformed entry '%s' (expected "
+                           "NAME=URI)",
+                           conf->path, items[i].line, e);
+            return VRPC_E_URI;
+        }
+        nlen = (size_t)(eq - e);
+        if (strspn(e, VRPC_URI_ALIAS_CHARS) < nlen) {
+            vrpc_error_set(err, VRPC_ERR_CONF_SYNTAX, VRPC_FROM_URI,
+                           "%s:%u: key 'uri_aliases': malformed entry '%s' (an alias name "
+                           "holds only letters, digits, '_' and '-')",
+                           conf->path, items[i].line, e);
+            return VRPC_E_URI;
+        }
+        if (nlen == len && memcmp(e, name, len) == 0) {
+            *out = vrpc_strdup(eq + 1);
+            return *out ? 0 : VRPC_E_NOMEM;
+        }
+    }
+    return 0;
+}
+
+/* A string setting: 1 with *value and *line, 0 when absent, VRPC_E_URI. */
+static int conf_setting(const vrpc_conf *conf, const char *key, const char **value,
+                        unsigned int *line, vrpc_error **err)
+{
+    int rc = vrpc_conf_get_string(conf, key, value, err);
+    if (rc == 1)
+        *line = vrpc_conf_find(conf, key)->line;
+    return rc;
+}
+
+/* Was parameter name given in the URI (and used by the driver)? */
+static bool param_given(const vrpc_target *t, const char *name)
+{
+    size_t i;
+    for (i = 0; t->uri && i < t->uri->nparams; i++)
+        if (t->uri->params[i].consumed && strcasecmp(t->uri->params[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* remote_mode and remote_proxy, where the URI has neither mode= nor proxy=. */
+static int conf_remote_settings(vrpc_target *t, const vrpc_conf *conf, vrpc_error **err)
+{
+    const char *v;
+    unsigned int line = 0;
+    int rc;
+
+    if (!param_given(t, "mode")) {
+        rc = conf_setting(conf, "remote_mode", &v, &line, err);
+        if (rc < 0)
+            return rc;
+        if (rc == 1) {
+            if (strcasecmp(v, "auto") == 0)
+                t->mode = VRPC_MODE_AUTO;
+            else if (strcasecmp(v, "legacy") == 0)
+                t->mode = VRPC_MODE_LEGACY;
+            else if (strcasecmp(v, "direct") == 0)
+                t->mode = VRPC_MODE_DIRECT;
+            else {
+                vrpc_error_set(err, VRPC_ERR_INVALID_ARG, VRPC_FROM_CONF,
+                               "%s:%u: key 'remote_mode': unknown mode '%s' (expected auto, "
+                               "legacy or direct)",
+                               conf->path, line, v);
+                return VRPC_E_URI;
+            }
+            if (t->mode == VRPC_MODE_DIRECT && !t->socket_explicit &&
+                (t->transport == VRPC_TRANSPORT_UNIX || is_ssh_family(t->transport)) &&
+                (!t->driver || strcasecmp(t->driver, "remote") == 0)) {
+                vrpc_error_set(err, VRPC_ERR_OPERATION_UNSUPPORTED, VRPC_FROM_CONF,
+                               "%s:%u: key 'remote_mode': direct mode needs a driver name in "
+                               "the URI (e.g. qemu:///system), not '%s'",
+                               conf->path, line, t->uri_str ? t->uri_str : "(none)");
+                return VRPC_E_URI;
+            }
+        }
+    }
+    if (!param_given(t, "proxy")) {
+        rc = conf_setting(conf, "remote_proxy", &v, &line, err);
+        if (rc < 0)
+            return rc;
+        if (rc == 1) {
+            if (strcasecmp(v, "auto") == 0)
+                t->proxy = VRPC_PROXY_AUTO;
+            else if (strcasecmp(v, "netcat") == 0)
+                t->proxy = VRPC_PROXY_NETCAT;
+            else if (strcasecmp(v, "native") == 0)
+                t->proxy = VRPC_PROXY_NATIVE;
+            else {
+                vrpc_error_set(err, VRPC_ERR_INVALID_ARG, VRPC_FROM_CONF,
+                               "%s:%u: key 'remote_proxy': unknown proxy '%s' (expected auto, "
+                               "netcat or native)",
+                               conf->path, line, v);
+                return VRPC_E_URI;
+            }
+            t->proxy_set = true;
+        }
+    }
+    return 0;
+}
+
+/*
+ * The URI to use: uri, else $VAR, else uri_default of conf; then its alias
+ * unless flags has VRPC_OPEN_NO_ALIASES. *out: a new string, or NULL when
+ * there is none at all.
+ */
+typedef struct uri_origin {
+    const char *var;   /* the environment variable it came from, or NULL */
+    bool from_default; /* uri_default of the file */
+    unsigned int line; /* of uri_default */
+    const char *alias; /* the alias it replaced (owned by the caller's uri or conf) */
+} uri_origin;
+
+static int choose_uri(const char *uri, const char *var, const vrpc_conf *conf, unsigned int flags,
+                      const vrpc_uri_env *env, char **out, uri_origin *o, vrpc_error **err)
+{
+    const char *s = uri;
+    char *alias = NULL;
+    int rc;
+
+    *out = NULL;
+    memset(o, 0, sizeof(*o));
+    if (!s || !*s) {
+        s = env_get(env, var);
+        o->var = s ? var : NULL;
+    }
+    if (!s) {
+        rc = conf_setting(conf, "uri_default", &s, &o->line, err);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            s = NULL;
+        o->from_default = rc == 1;
+    }
+    if (!s)
+        return 0;
+    if (!(flags & VRPC_OPEN_NO_ALIASES)) {
+        rc = resolve_alias(conf, s, &alias, err);
+        if (rc)
+            return rc;
+        if (alias) {
+            o->alias = s;
+            *out = alias;
+            return 0;
+        }
+    }
+    *out = vrpc_strdup(s);
+    return *out ? 0 : VRPC_E_NOMEM;
+}
+
+/* Say where a URI that failed came from, when it was not given as is. */
+static void origin_prefix(vrpc_error **err, const uri_origin *o, const vrpc_conf *conf)
+{
+    if (!err || !*err)
+        return;
+    if (o->alias)
+        vrpc_error_prefix(err, "%s: alias '%s' of uri_aliases", conf->path, o->alias);
+    else if (o->from_default)
+        vrpc_error_prefix(err, "%s:%u: key 'uri_default'", conf->path, o->line);
+}
+
 /* ---- the remote driver ---- */
 
 static const char *const transport_names[] = {
@@ -572,6 +816,7 @@ static int consume_param(vrpc_target *t, vrpc_uri_param *p, char **name_override
             URI_ERR(err, "unknown proxy '%s' (expected auto, netcat or native)", p->value);
             return VRPC_E_URI;
         }
+        t->proxy_set = true;
         return 0;
     }
     if (strcasecmp(p->name, "no_sanity") == 0) {
@@ -678,7 +923,7 @@ static int lookup_transport(const char *name, vrpc_transport_kind *out)
 }
 
 static int remote_resolve(vrpc_target *t, const char *uri_str, const vrpc_uri_env *env,
-                          vrpc_error **err)
+                          const vrpc_conf *conf, vrpc_error **err)
 {
     unsigned int euid = env_euid(env);
     char *name_override = NULL;
@@ -695,6 +940,9 @@ static int remote_resolve(vrpc_target *t, const char *uri_str, const vrpc_uri_en
         t->name = vrpc_strdup("");
         if (!t->name)
             return VRPC_E_NOMEM;
+        rc = conf_remote_settings(t, conf, err);
+        if (rc)
+            return rc;
         return remote_socket(t, env, err);
     }
 
@@ -738,6 +986,24 @@ static int remote_resolve(vrpc_target *t, const char *uri_str, const vrpc_uri_en
             if (err && *err)
                 vrpc_error_prefix(err, "invalid URI '%s'", uri_str);
             return rc;
+        }
+    }
+
+    rc = conf_remote_settings(t, conf, err);
+    if (rc) {
+        vrpc_free(name_override);
+        return rc;
+    }
+    if (t->transport == VRPC_TRANSPORT_TLS && !t->tls_priority) {
+        const char *v;
+        rc = vrpc_conf_get_string(conf, "tls_priority", &v, err);
+        if (rc < 0) {
+            vrpc_free(name_override);
+            return rc;
+        }
+        if (rc == 1 && take_string(&t->tls_priority, v)) {
+            vrpc_free(name_override);
+            return VRPC_E_NOMEM;
         }
     }
 
@@ -788,7 +1054,8 @@ static int remote_resolve(vrpc_target *t, const char *uri_str, const vrpc_uri_en
                 vrpc_error_prefix(err, "URI '%s'", uri_str);
             return rc;
         }
-    } else if (t->mode == VRPC_MODE_DIRECT) {
+    } else if (t->mode == VRPC_MODE_DIRECT && param_given(t, "mode")) {
+        /* (remote_mode = "direct" of libvirt.conf does not concern them) */
         URI_ERR(err, "invalid URI '%s': mode=direct only applies to the unix and ssh transports",
                 uri_str);
         return VRPC_E_URI;
@@ -800,30 +1067,36 @@ nomem:
     return VRPC_E_NOMEM;
 }
 
+#define OPEN_FLAGS (VRPC_OPEN_READONLY | VRPC_OPEN_NO_AUTOSTART | VRPC_OPEN_NO_ALIASES)
+
 int vrpc_remote_resolve(const char *uri, unsigned int flags, const vrpc_uri_env *env,
                         vrpc_target **out, vrpc_error **err)
 {
-    const char *s = uri;
+    vrpc_conf *conf = NULL;
+    uri_origin origin;
+    const char *s;
     vrpc_target *t;
     int rc;
 
     *out = NULL;
-    if (flags & ~(unsigned int)(VRPC_OPEN_READONLY | VRPC_OPEN_NO_AUTOSTART)) {
+    if (flags & ~(unsigned int)OPEN_FLAGS) {
         vrpc_error_set(err, VRPC_ERR_INVALID_ARG, VRPC_FROM_REMOTE, "unknown open flags 0x%x",
                        flags);
         return VRPC_E_INVALID;
     }
-    if (!s || !*s)
-        s = env_get(env, "LIBVIRT_DEFAULT_URI");
     t = vrpc_calloc(1, sizeof(*t));
     if (!t)
         return VRPC_E_NOMEM;
     t->readonly = (flags & VRPC_OPEN_READONLY) != 0;
-    if (s && !(t->uri_str = vrpc_strdup(s))) {
-        vrpc_target_free(t);
-        return VRPC_E_NOMEM;
+    rc = load_conf(env, "libvirt.conf", &conf, err);
+    if (rc == 0)
+        rc = choose_uri(uri, "LIBVIRT_DEFAULT_URI", conf, flags, env, &t->uri_str, &origin, err);
+    if (rc == 0) {
+        rc = remote_resolve(t, t->uri_str, env, conf, err);
+        if (rc == VRPC_E_URI)
+            origin_prefix(err, &origin, conf);
     }
-    rc = remote_resolve(t, t->uri_str, env, err);
+    vrpc_conf_free(conf);
     if (rc) {
         if (rc == VRPC_E_NOMEM && err && !*err)
             vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_URI, "out of memory");
@@ -908,31 +1181,41 @@ static int admin_resolve(vrpc_target *t, const vrpc_uri_env *env, vrpc_error **e
 int vrpc_admin_resolve(const char *uri, unsigned int flags, const vrpc_uri_env *env,
                        vrpc_target **out, vrpc_error **err)
 {
-    const char *s = uri;
+    vrpc_conf *conf = NULL;
+    uri_origin origin;
     vrpc_target *t;
     int rc;
 
     *out = NULL;
-    if (flags & ~(unsigned int)(VRPC_OPEN_READONLY | VRPC_OPEN_NO_AUTOSTART)) {
+    if (flags & ~(unsigned int)OPEN_FLAGS) {
         vrpc_error_set(err, VRPC_ERR_INVALID_ARG, VRPC_FROM_ADMIN, "unknown open flags 0x%x",
                        flags);
         return VRPC_E_INVALID;
     }
-    if (!s || !*s)
-        s = env_get(env, "LIBVIRT_ADMIN_DEFAULT_URI");
-    if (!s)
-        s = env_euid(env) == 0 ? "libvirtd:///system" : "libvirtd:///session";
     t = vrpc_calloc(1, sizeof(*t));
     if (!t)
         return VRPC_E_NOMEM;
     t->readonly = (flags & VRPC_OPEN_READONLY) != 0;
-    t->uri_str = vrpc_strdup(s);
-    if (!t->uri_str) {
-        vrpc_target_free(t);
-        return VRPC_E_NOMEM;
+    rc = load_conf(env, "libvirt-admin.conf", &conf, err);
+    if (rc == 0) {
+        /* No URI anywhere: the daemon of this user (aliases still apply, as libvirt). */
+        const char *def = env_euid(env) == 0 ? "libvirtd:///system" : "libvirtd:///session";
+        const char *given = uri && *uri ? uri : NULL;
+        if (!given && !env_get(env, "LIBVIRT_ADMIN_DEFAULT_URI") &&
+            !vrpc_conf_find(conf, "uri_default"))
+            given = def;
+        rc = choose_uri(given, "LIBVIRT_ADMIN_DEFAULT_URI", conf, flags, env, &t->uri_str, &origin,
+                        err);
     }
-    rc = admin_resolve(t, env, err);
+    if (rc == 0) {
+        rc = admin_resolve(t, env, err);
+        if (rc == VRPC_E_URI)
+            origin_prefix(err, &origin, conf);
+    }
+    vrpc_conf_free(conf);
     if (rc) {
+        if (rc == VRPC_E_NOMEM && err && !*err)
+            vrpc_error_set(err, VRPC_ERR_NO_MEMORY, VRPC_FROM_URI, "out of memory");
         vrpc_target_free(t);
         return rc;
     }

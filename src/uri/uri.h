@@ -15,8 +15,15 @@
  * `-sock-ro` when read-only, `socket=` wins). vrpc_admin_resolve() does the
  * same for admin URIs (`libvirtd:///system`, `virtqemud:///session`, ...).
  *
+ * Both read libvirt's client configuration as libvirt's client does (conf.h
+ * for the syntax): libvirt.conf for the remote driver, libvirt-admin.conf for
+ * admin URIs; /etc/libvirt/FILE when the effective uid is 0, else
+ * $XDG_CONFIG_HOME/libvirt/FILE or ~/.config/libvirt/FILE. A missing file is
+ * no configuration.
+ *
  * Everything the environment contributes (variables, euid, whether a socket
- * exists) comes through a vrpc_uri_env so unit tests can inject it.
+ * exists, the system configuration directory) comes through a vrpc_uri_env
+ * so unit tests can inject it.
  */
 #ifndef VIRTRPC_URI_H
 #define VIRTRPC_URI_H
@@ -81,11 +88,14 @@ typedef struct vrpc_uri_env {
     unsigned int (*get_euid)(void *ctx);
     bool (*path_exists)(void *ctx, const char *path); /* a socket (or file) is there */
     void *ctx;
+    /* Root's configuration directory. NULL: /etc/libvirt with the real
+     * environment (get_env NULL), none with an injected one. */
+    const char *system_conf_dir;
 } vrpc_uri_env;
 
 /* What a URI means to the remote driver. */
 typedef struct vrpc_target {
-    char *uri_str; /* the URI used (after $LIBVIRT_DEFAULT_URI), NULL: none */
+    char *uri_str; /* the URI used (after the defaults and uri_aliases), NULL: none */
     vrpc_uri *uri; /* parsed uri_str, NULL: none */
     char *driver;  /* scheme before '+', NULL without URI */
     vrpc_transport_kind transport;
@@ -106,6 +116,7 @@ typedef struct vrpc_target {
     char *command, *auth, *sshauth, *netcat, *keyfile, *pkipath, *known_hosts, *known_hosts_verify,
         *tls_priority, *authfile;
     vrpc_proxy_mode proxy;
+    bool proxy_set; /* proxy= given, or remote_proxy in libvirt.conf */
     bool no_sanity, no_verify, no_tty;
 
     /* Start the session daemon when its socket is not there: session, unix
@@ -115,14 +126,31 @@ typedef struct vrpc_target {
 
 /* Directory of the system sockets. */
 #define VRPC_SYSTEM_SOCKET_DIR "/var/run/libvirt"
+/* Directory of the client configuration files root reads. */
+#define VRPC_SYSTEM_CONF_DIR "/etc/libvirt"
+/* Characters an alias name of uri_aliases may hold (libvirt's set). */
+#define VRPC_URI_ALIAS_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+
+/*
+ * The client configuration file (file: "libvirt.conf" or
+ * "libvirt-admin.conf") this process reads, in *out (a new string), or
+ * *out NULL when there is none (non-root without XDG_CONFIG_HOME, HOME or
+ * a home directory in the password database). 0 or VRPC_E_NOMEM.
+ */
+int vrpc_client_conf_path(const vrpc_uri_env *env, const char *file, char **out);
 
 /*
  * Resolve a remote-driver URI. uri NULL or "" takes $LIBVIRT_DEFAULT_URI,
- * and without it gives the probing target (name "", unix transport, legacy
- * socket; session directory for non-root). flags: VRPC_OPEN_*.
- * env NULL: the real environment.
+ * else uri_default of libvirt.conf, and without either gives the probing
+ * target (name "", unix transport, legacy socket; session directory for
+ * non-root). The URI, wherever it came from, is then looked up in
+ * uri_aliases (not with VRPC_OPEN_NO_ALIASES): an alias is replaced by its
+ * URI. remote_mode, remote_proxy and (tls transport) tls_priority of
+ * libvirt.conf apply where the URI has no mode=, proxy=, tls_priority=.
+ * flags: VRPC_OPEN_*. env NULL: the real environment.
  * Returns 0, VRPC_E_URI (malformed URI, unknown transport, bad parameter,
- * unusable combination), VRPC_E_INVALID (unknown flags) or VRPC_E_NOMEM.
+ * unusable combination, unreadable or malformed libvirt.conf),
+ * VRPC_E_INVALID (unknown flags) or VRPC_E_NOMEM.
  */
 int vrpc_remote_resolve(const char *uri, unsigned int flags, const vrpc_uri_env *env,
                         vrpc_target **out, vrpc_error **err);
@@ -130,9 +158,10 @@ int vrpc_remote_resolve(const char *uri, unsigned int flags, const vrpc_uri_env 
 /*
  * Resolve an admin URI: `<daemon>:///system` or `<daemon>:///session`
  * (daemon "libvirtd" or "virt<x>d"), only a `socket=` parameter allowed.
- * uri NULL or "" takes $LIBVIRT_ADMIN_DEFAULT_URI, else libvirtd:///system
- * (root) or libvirtd:///session. The socket is `<prefix>-admin-sock` where
- * prefix is "libvirt" for libvirtd and the daemon name otherwise.
+ * uri NULL or "" takes $LIBVIRT_ADMIN_DEFAULT_URI, else uri_default of
+ * libvirt-admin.conf, else libvirtd:///system (root) or libvirtd:///session;
+ * then uri_aliases of libvirt-admin.conf applies as above. The socket is `<prefix>-admin-sock`
+ * where prefix is "libvirt" for libvirtd and the daemon name otherwise.
  */
 int vrpc_admin_resolve(const char *uri, unsigned int flags, const vrpc_uri_env *env,
                        vrpc_target **out, vrpc_error **err);

@@ -85,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vrpc_uri *u = NULL;
     vrpc_target *t = NULL;
     vrpc_error *err = NULL;
-    vrpc_uri_env env = {fake_env, fake_euid, fake_exists, &ctl};
+    vrpc_uri_env env = {fake_env, fake_euid, fake_exists, &ctl, NULL};
     unsigned flags;
     int rc;
 

@@ -293,7 +293,7 @@ static void test_uris(void)
     for (i = 0; i < sizeof(uri_cases) / sizeof(uri_cases[0]); i++) {
         const uri_case *c = &uri_cases[i];
         env_ctx ctx = {c->euid};
-        vrpc_uri_env env = {fe_get, fe_euid, fe_exists, &ctx};
+        vrpc_uri_env env = {fe_get, fe_euid, fe_exists, &ctx, NULL};
         vrpc_target *t = NULL;
         vrpc_error *e = NULL;
         char **argv = NULL;
@@ -330,7 +330,7 @@ static void test_unsupported(void)
     size_t i;
     for (i = 0; i < 2; i++) {
         env_ctx ctx = {0};
-        vrpc_uri_env env = {fe_get, fe_euid, fe_exists, &ctx};
+        vrpc_uri_env env = {fe_get, fe_euid, fe_exists, &ctx, NULL};
         vrpc_target *t = NULL;
         vrpc_transport *tr = NULL;
         vrpc_error *e = NULL;

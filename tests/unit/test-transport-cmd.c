@@ -407,7 +407,7 @@ static void test_autostart_rules(void)
     size_t i;
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         fenv f = {cases[i].euid, cases[i].env_autostart, NULL};
-        vrpc_uri_env env = {fe_get, fe_euid, fe_exists, &f};
+        vrpc_uri_env env = {fe_get, fe_euid, fe_exists, &f, NULL};
         vrpc_target *t = NULL;
         int rc = vrpc_remote_resolve(cases[i].uri, cases[i].flags, &env, &t, NULL);
         TAP_OK(rc == 0 && t->autostart == cases[i].want, "autostart %s for %s (euid %u%s%s%s)",
@@ -440,7 +440,7 @@ static void test_daemon_path(void)
     size_t i;
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         fenv f = {1000, NULL, cases[i].exists};
-        vrpc_uri_env env = {fe_get, fe_euid, fe_exists, &f};
+        vrpc_uri_env env = {fe_get, fe_euid, fe_exists, &f, NULL};
         vrpc_target *t = NULL;
         char *got = NULL;
         int rc;
