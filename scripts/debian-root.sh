@@ -15,9 +15,9 @@
 # ${VIRTRPC_CACHE_DIR:-~/.cache/virtrpc}/roots/RELEASE.
 #
 # `run` changes nothing outside ROOT: in a new mount namespace (private
-# propagation) it mounts /proc, /sys and /dev, a tmpfs on ROOT's /run, and
-# binds the host's temporary directory (${TMPDIR:-/tmp}) at the same path,
-# then chroots. Paths below the temporary directory (configuration files,
+# propagation) it mounts /proc, /sys and /dev, a tmpfs on ROOT's /run, binds
+# the host's /etc/hosts (read-only) and its temporary directory
+# (${TMPDIR:-/tmp}) at the same path, then chroots. Paths below the temporary directory (configuration files,
 # sockets, pid files, logs) are therefore the same on both sides, and a
 # daemon's sockets there are reachable from the host. The mounts go away
 # with the last process of the namespace; a daemon that forks into the
@@ -108,6 +108,10 @@ run)
         mount --rbind /sys "$r/sys"
         mount --rbind /dev "$r/dev"
         mount -t tmpfs -o mode=755 tmpfs "$r/run"
+        # The names of the host: the daemon resolves the name of the
+        # machine (connect_get_hostname), without them by a DNS query.
+        touch "$r/etc/hosts"
+        mount --bind -o ro /etc/hosts "$r/etc/hosts"
         mkdir -p "$r$t"
         mount --bind "$t" "$r$t"
         exec chroot "$r" "$@"' debian-root "$root" "$t" "$@"

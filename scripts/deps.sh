@@ -9,7 +9,8 @@ pkgs="gcc libc6-dev meson ninja-build pkg-config libjson-c-dev python3 xz-utils 
       qemu-system-x86
       libglib2.0-dev libuv1-dev
       rpcsvc-proto libtirpc-dev
-      dbus-daemon dbus-bin polkitd"
+      dbus-daemon dbus-bin polkitd
+      debootstrap"
 missing=
 for p in $pkgs; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"

@@ -52,6 +52,14 @@ if [ "${VIRTRPC_SKIP_VALGRIND:-0}" != 1 ]; then
     meson test -C "$build" --no-rebuild --print-errorlogs --logbase testlog-valgrind --wrapper "$top/scripts/valgrind-wrap.sh" domains objects admin concurrency conventions params simple events || status=1
     logs="$logs $(ls "$build"/meson-logs/testlog-valgrind*.json)"
 fi
+# The daemon matrix (docs/versions.md): the libvirt daemons of Debian 11 and
+# 13 in cached roots, and a client generated from Debian 13's libvirt; the
+# cell of this machine's daemon with the default build ran above.
+if [ "${VIRTRPC_SKIP_MATRIX:-0}" != 1 ]; then
+    BUILD_DIR=$build "$top/scripts/test-matrix.sh" --skip host:default --logs "$tmp/matrix-logs" ||
+        status=1
+    [ -f "$tmp/matrix-logs" ] && logs="$logs $(cat "$tmp/matrix-logs")"
+fi
 # shellcheck disable=SC2086
 python3 "$top/scripts/tap-summary.py" $logs || status=1
 exit $status

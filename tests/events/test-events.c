@@ -13,6 +13,7 @@
 #include "../integration/itest.h"
 #include "../integration/ittap.h"
 
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -603,6 +604,51 @@ static void on_close(vrpc_conn *cc, int reason, void *opaque)
     atomic_fetch_add(&close_calls, 1);
 }
 
+/* Events newer than some daemons: registering one the daemon's version does
+ * not know fails with VRPC_E_UNSUPPORTED (the daemon's own error inside), one
+ * it knows registers. The versions are libvirt's "Since:" of each event ID;
+ * only the events this build knows are tried. */
+static void test_event_versions(void)
+{
+    static const struct {
+        const char *name;
+        int event;
+        uint64_t since;
+    } evs[] = {
+#ifdef VRPC_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE
+        {"domain.memory-device-size-change",
+         VRPC_EVENT_DOMAIN(VRPC_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE), 7009000},
+#endif
+#ifdef VRPC_NETWORK_EVENT_ID_METADATA_CHANGE
+        {"network.metadata-change", VRPC_EVENT_NETWORK(VRPC_NETWORK_EVENT_ID_METADATA_CHANGE),
+         9008000},
+#endif
+#ifdef VRPC_DOMAIN_EVENT_ID_NIC_MAC_CHANGE
+        {"domain.nic-mac-change", VRPC_EVENT_DOMAIN(VRPC_DOMAIN_EVENT_ID_NIC_MAC_CHANGE), 11002000},
+#endif
+    };
+    uint64_t v = it_daemon_version();
+    for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+        int id = 0;
+        int rc = vrpc_event_register(c, evs[i].event, NULL, on_event, (void *)"version", NULL, &id,
+                                     it_errp());
+        if (it_daemon_before(evs[i].since)) {
+            const vrpc_error *e = it_err();
+            TAP_OK(rc == VRPC_E_UNSUPPORTED && e && e->message &&
+                       strstr(e->message, "unsupported") && strstr(e->message, "event ID"),
+                   "%s (libvirt %" PRIu64 ".%" PRIu64 ") against libvirt %" PRIu64 ".%" PRIu64
+                   ": VRPC_E_UNSUPPORTED: %d %s",
+                   evs[i].name, evs[i].since / 1000000, evs[i].since / 1000 % 1000, v / 1000000,
+                   v / 1000 % 1000, rc, it_errstr(e));
+        } else {
+            TAP_OK(rc == 0, "%s registers with libvirt %" PRIu64 ".%" PRIu64 " (%d %s)",
+                   evs[i].name, v / 1000000, v / 1000 % 1000, rc, rc ? it_errstr(it_err()) : "");
+            if (rc == 0)
+                vrpc_event_deregister(c, id, NULL);
+        }
+    }
+}
+
 static void test_admin(void)
 {
     vrpc_conn *a = NULL;
@@ -637,6 +683,7 @@ int main(void)
     test_pool();
     test_nodedev();
     test_concurrent();
+    test_event_versions();
     vrpc_conn_close(c);
     TAP_OK(atomic_load(&close_calls) == 1 &&
                atomic_load(&close_reason) == VRPC_CONNECT_CLOSE_REASON_CLIENT,

@@ -94,6 +94,40 @@ const char *it_errstr(const vrpc_error *e);
 /* The same for calls that are expected to fail. */
 #define ITQ(fn, ...) it_rc_quiet(#fn, fn(__VA_ARGS__, it_errp()))
 
+/* ---- The daemon's version ---- */
+
+/*
+ * The sys test daemon's libvirt version (connect_get_lib_version, asked once,
+ * on a connection of its own): major * 1,000,000 + minor * 1,000 + micro, as
+ * libvirt encodes it; 0 when it cannot be had.
+ */
+uint64_t it_daemon_version(void);
+/* The daemon's version is known and older than `version`. */
+bool it_daemon_before(uint64_t version);
+/* rc and the thread's last error are libvirt's report of a function that the
+ * daemon's driver does not implement: VRPC_E_REMOTE, VRPC_ERR_NO_SUPPORT, a
+ * message naming api ("virDomainGetBlkioParameters"; NULL: any). */
+bool it_no_support(int rc, const char *api);
+/* A TAP description of that expectation and of what happened (static per thread). */
+const char *it_lacks_text(uint64_t since, int rc, const char *api);
+/* A diagnostic like it_rc's for a failed rc; returns false. */
+bool it_check_rc(const char *fn, int rc);
+
+/*
+ * A call that libvirt's daemon (its test driver, its remote dispatcher)
+ * gained in libvirt `since`, made without IT() (ITQ), with its result rc.
+ * Against an older daemon: prints the TAP line "LABEL: libvirt X's daemon
+ * lacks API (added in Y): ..." that passes when the call failed as libvirt
+ * reports a missing function (it_no_support), and is true: the caller then
+ * skips its checks of the result. Otherwise false (with it_rc's diagnostic
+ * when the call failed). Needs tap.h's TAP_OK.
+ */
+#define IT_LACKS(since, rc, fn, api, label)                                                        \
+    (it_daemon_before(since) ? (TAP_OK(it_no_support((rc), (api)), "%s: %s", (label),              \
+                                       it_lacks_text((since), (rc), (api))),                       \
+                                true)                                                              \
+                             : it_check_rc((fn), (rc)))
+
 /* ---- Reference clients ---- */
 
 typedef struct it_cmd {
