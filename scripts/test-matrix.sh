@@ -25,7 +25,8 @@
 #                             cell its main run already covers
 #       --logs FILE           write the paths of the cells' logs to FILE instead
 #                             of printing the closing line
-# Environment: BUILD_DIR (the default build, default build/), BUILD_DIR_NEWER
+# Environment: VIRTRPC_MATRIX_RELEASES (the default RELEASE list),
+# BUILD_DIR (the default build, default build/), BUILD_DIR_NEWER
 # (default build-libvirt-VERSION/), NEWER_SUITE (default trixie),
 # VIRTRPC_CACHE_DIR (roots and libvirt sources).
 set -eu
@@ -43,7 +44,7 @@ while [ $# -gt 0 ]; do
     *) releases="$releases $1"; shift ;;
     esac
 done
-[ -n "$releases" ] || releases="host trixie bullseye"
+[ -n "$releases" ] || releases=${VIRTRPC_MATRIX_RELEASES:-host trixie bullseye}
 
 log() { echo "matrix: $*" >&2; }
 now() { date +%s; }
@@ -65,12 +66,28 @@ t_builds=$(now)
 log "clients built: default, and libvirt $ver in $newer ($((t_builds - t0)) s)"
 
 # ---- the daemons' roots ----
+# A root that cannot be built (the archive no longer serves that release, no
+# network) is one failed check in the closing count, and its cells do not run.
+status=0
+logs=
+ready=
 for r in $releases; do
-    [ "$r" = host ] && continue
-    "$top/scripts/debian-root.sh" build "$r" >/dev/null
+    if [ "$r" != host ] && ! "$top/scripts/debian-root.sh" build "$r" >"$build/meson-logs/root-$r.log" 2>&1; then
+        status=1
+        log "no $r root: $(tail -n 1 "$build/meson-logs/root-$r.log")"
+        python3 -c 'import json, sys
+print(json.dumps({"name": "matrix / root " + sys.argv[1], "result": "FAIL",
+    "stdout": "not ok 1 - a root with the libvirt daemon of Debian " + sys.argv[1] + "\n" +
+    "".join("# " + l for l in open(sys.argv[2])) + "1..1\n"}))' "$r" "$build/meson-logs/root-$r.log" \
+            >"$build/meson-logs/testlog-matrix-root-$r.json"
+        logs="$logs $build/meson-logs/testlog-matrix-root-$r.json"
+        continue
+    fi
+    rm -f "$build/meson-logs/testlog-matrix-root-$r.json"
+    ready="$ready $r"
 done
 t_roots=$(now)
-log "roots ready ($((t_roots - t_builds)) s)"
+log "roots ready:$ready ($((t_roots - t_builds)) s)"
 
 # ---- the cells ----
 tmp=$(mktemp -d)
@@ -85,9 +102,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' HUP INT PIPE TERM
 
-status=0
-logs=
-for r in $releases; do
+for r in $ready; do
     root=
     [ "$r" = host ] || root=$("$top/scripts/debian-root.sh" path "$r")
     for client in default newer; do
