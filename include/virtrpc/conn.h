@@ -372,9 +372,10 @@ VRPC_EXPORT int vrpc_conn_get_close_reason(const vrpc_conn *c);
  *    (the connection is over only once the close callback ran, or
  *    vrpc_conn_get_status() stays non-zero after "gave up");
  *  - vrpc_conn_shutdown() and vrpc_conn_close() end it for good;
- *    vrpc_conn_close() during a reconnection stops it (after the attempt
- *    under way, which a Unix socket makes at once and a TCP connect bounds
- *    to 30 s per address) and leaves no thread or descriptor behind.
+ *    vrpc_conn_close() during a reconnection stops it at once (an open
+ *    sequence under way is shut down; only a TCP connect or TLS handshake
+ *    under way is waited for, bounded to 30 s) and leaves no thread or
+ *    descriptor behind.
  */
 enum {
     VRPC_RECONNECT_LOST = 1,         /* the connection was lost (err: why) */
@@ -393,6 +394,7 @@ typedef void (*vrpc_reconnect_cb)(vrpc_conn *c, int state, unsigned int attempt,
 #define VRPC_RECONNECT_DEFAULT_INITIAL_USEC (100 * VRPC_USEC_PER_MSEC)
 #define VRPC_RECONNECT_DEFAULT_MAX_DELAY_USEC (10 * VRPC_USEC_PER_SEC)
 #define VRPC_RECONNECT_DEFAULT_CALL_WAIT_USEC (30 * VRPC_USEC_PER_SEC)
+#define VRPC_RECONNECT_DEFAULT_ATTEMPT_TIMEOUT_USEC (10 * VRPC_USEC_PER_SEC)
 
 typedef struct vrpc_reconnect_opts {
     /* The first attempt is made at once; the n-th waits
@@ -409,6 +411,12 @@ typedef struct vrpc_reconnect_opts {
      * (0: VRPC_RECONNECT_DEFAULT_CALL_WAIT_USEC; VRPC_USEC_INFINITY: until
      * it is back or the library gives up). */
     uint64_t call_wait_usec;
+    /* An attempt fails when the daemon, once connected, stays silent this
+     * long during the open sequence (0:
+     * VRPC_RECONNECT_DEFAULT_ATTEMPT_TIMEOUT_USEC). Connecting itself is
+     * bounded as for vrpc_conn_open() (TCP: 30 s per address, TLS
+     * handshake: 30 s). */
+    uint64_t attempt_timeout_usec;
     /* The state callback (may be NULL); free_opaque(opaque) runs at
      * vrpc_conn_close() (or when the open fails). */
     vrpc_reconnect_cb cb;

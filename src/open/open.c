@@ -20,6 +20,7 @@
 #include "conn-internal.h"
 #include "error.h"
 #include "events-internal.h"
+#include "open-internal.h"
 #include "tcp.h"
 #include "tls.h"
 #include "transport.h"
@@ -246,6 +247,12 @@ int vrpc_conn_open(vrpc_conn **out, const char *uri, unsigned int flags, vrpc_er
 int vrpc_conn_open_auth(vrpc_conn **out, const char *uri, unsigned int flags, vrpc_auth_cb cb,
                         void *userdata, vrpc_error **err)
 {
+    return vrpc_open_remote_watched(out, uri, flags, cb, userdata, NULL, err);
+}
+
+int vrpc_open_remote_watched(vrpc_conn **out, const char *uri, unsigned int flags, vrpc_auth_cb cb,
+                             void *userdata, const vrpc_open_watch *w, vrpc_error **err)
+{
     vrpc_connect_open_args args;
     vrpc_target *t = NULL;
     vrpc_error *e = NULL;
@@ -269,6 +276,8 @@ int vrpc_conn_open_auth(vrpc_conn **out, const char *uri, unsigned int flags, vr
     rc = open_common(t, &c, err);
     if (rc)
         goto out;
+    if (w && w->created)
+        w->created(c, w->ctx);
     rc = remote_authenticate(c, t, cb, userdata, err);
     if (rc)
         goto out;
@@ -289,6 +298,8 @@ int vrpc_conn_open_auth(vrpc_conn **out, const char *uri, unsigned int flags, vr
     *out = c;
     c = NULL;
 out:
+    if (c && w && w->dropped)
+        w->dropped(c, w->ctx);
     vrpc_conn_close(c);
     vrpc_target_free(t);
     return rc;

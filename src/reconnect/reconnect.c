@@ -23,6 +23,7 @@
 #include "error.h"
 #include "events-internal.h"
 #include "loop.h"
+#include "open-internal.h"
 
 typedef struct rc_state {
     char *uri; /* as given (NULL: the default again) */
@@ -33,6 +34,7 @@ typedef struct rc_state {
     pthread_cond_t cond; /* lost, or stop */
     pthread_t thread;
     bool started, stop;
+    vrpc_conn *donor; /* the connection an attempt is opening, or NULL */
     unsigned int reconnects;
 } rc_state;
 
@@ -72,14 +74,52 @@ static bool stopping(vrpc_conn *c, rc_state *s)
     return s->stop || c->no_reconnect;
 }
 
+/*
+ * WATCH (open layer): the connection an attempt opens is known here while
+ * the open sequence runs, so that vrpc_conn_close() can shut it down, and
+ * the sequence is bounded: the core's keepalive timer on it, without
+ * PINGs counted (count 0), fails it after attempt_timeout of silence
+ * (a daemon that accepts and never answers, a stopped one).
+ */
+static void donor_created(vrpc_conn *d, void *ctx)
+{
+    vrpc_conn *c = ctx;
+    rc_state *s = c->reconnect.state;
+    pthread_mutex_lock(&c->lock);
+    s->donor = d;
+    pthread_mutex_lock(&d->lock);
+    d->loop.ka_enabled = true;
+    d->loop.ka_interval = (int64_t)s->o.attempt_timeout_usec;
+    d->loop.ka_count = d->loop.ka_to_death = 0;
+    d->loop.ka_start = vrpc_mono_us();
+    pthread_mutex_unlock(&d->lock);
+    if (s->stop)
+        vrpc_conn_shutdown(d);
+    pthread_mutex_unlock(&c->lock);
+}
+
+static void donor_dropped(vrpc_conn *d, void *ctx)
+{
+    vrpc_conn *c = ctx;
+    (void)d;
+    pthread_mutex_lock(&c->lock);
+    ((rc_state *)c->reconnect.state)->donor = NULL;
+    pthread_mutex_unlock(&c->lock);
+}
+
 /* One attempt: open, adopt, restore. 0 (back), or the failure. */
 static int attempt_once(vrpc_conn *c, rc_state *s, vrpc_error **err, vrpc_error **revive_err)
 {
+    vrpc_open_watch w = {donor_created, donor_dropped, c};
     vrpc_conn *donor = NULL;
-    int rc = vrpc_conn_open_auth(&donor, s->uri, s->flags, s->auth, s->auth_ud, err);
+    int rc = vrpc_open_remote_watched(&donor, s->uri, s->flags, s->auth, s->auth_ud, &w, err);
     if (rc)
         return rc;
+    pthread_mutex_lock(&donor->lock);
+    donor->loop.ka_enabled = false;
+    pthread_mutex_unlock(&donor->lock);
     rc = vrpc_conn_adopt(c, donor, err);
+    donor_dropped(donor, c);
     vrpc_conn_close(donor); /* without transport now, or never adopted: closed politely */
     if (rc)
         return rc;
@@ -176,6 +216,8 @@ static void close_begin(vrpc_conn *c, void *state)
     s->stop = true;
     c->no_reconnect = true;
     pthread_cond_broadcast(&s->cond);
+    if (s->donor)
+        vrpc_conn_shutdown(s->donor); /* an open sequence under way ends now */
     pthread_mutex_unlock(&c->lock);
     if (s->started) {
         pthread_join(s->thread, NULL);
@@ -244,6 +286,10 @@ int vrpc_conn_open_reconnect(vrpc_conn **out, const char *uri, unsigned int flag
         s->o.max_total_usec = VRPC_USEC_INFINITY;
     if (!s->o.call_wait_usec)
         s->o.call_wait_usec = VRPC_RECONNECT_DEFAULT_CALL_WAIT_USEC;
+    if (!s->o.attempt_timeout_usec)
+        s->o.attempt_timeout_usec = VRPC_RECONNECT_DEFAULT_ATTEMPT_TIMEOUT_USEC;
+    if (s->o.attempt_timeout_usec > (uint64_t)INT32_MAX * VRPC_USEC_PER_MSEC)
+        s->o.attempt_timeout_usec = (uint64_t)INT32_MAX * VRPC_USEC_PER_MSEC;
     wait_ms = vrpc_usec_to_timeout_ms(s->o.call_wait_usec);
 
     rc = vrpc_conn_open_auth(&c, uri, flags, cb, userdata, err);

@@ -13,6 +13,9 @@
  *    is left after vrpc_conn_close();
  *  - stream: a stream open when the connection is lost fails with
  *    VRPC_E_CLOSED, also after the reconnection;
+ *  - stopped: a daemon stopped (SIGSTOP): keepalive declares the loss,
+ *    attempts are bounded by attempt_timeout, SIGCONT brings it back, a
+ *    close during an attempt returns at once;
  *  - give up: a daemon that never comes back: a call made while
  *    reconnecting fails with VRPC_E_TIMEOUT after the call bound, "gave up"
  *    is reported within the total bound, later calls fail with
@@ -385,6 +388,70 @@ static void test_stream(void)
     TAP_OK(tl_count_fds() == fds0, "stream: no descriptor left");
 }
 
+/*
+ * A daemon that stops answering (SIGSTOP): keepalive declares the
+ * connection lost, each attempt ends after attempt_timeout of silence
+ * (the daemon's socket still accepts), SIGCONT brings it back; then a
+ * close during an attempt that waits for the stopped daemon returns at
+ * once.
+ */
+static void test_stopped(void)
+{
+    int fds0 = tl_count_fds(), threads0 = count_threads();
+    pid_t pid = daemon_pid();
+    states s;
+    vrpc_reconnect_opts o;
+    vrpc_conn *c;
+    int64_t t0;
+    int rc;
+
+    memset(&s, 0, sizeof(s));
+    memset(&o, 0, sizeof(o));
+    o.initial_delay_usec = 50 * VRPC_USEC_PER_MSEC;
+    o.max_delay_usec = 100 * VRPC_USEC_PER_MSEC;
+    o.attempt_timeout_usec = 400 * VRPC_USEC_PER_MSEC;
+    o.cb = on_state;
+    o.opaque = &s;
+    c = open_reconnecting(&o);
+    if (!c || pid <= 0) {
+        TAP_OK(0, "stopped: open");
+        vrpc_conn_close(c);
+        return;
+    }
+    vrpc_conn_start_event_thread(c);
+    rc = vrpc_conn_set_keepalive(c, 300 * VRPC_USEC_PER_MSEC, 1, NULL);
+    kill(pid, SIGSTOP);
+    t0 = tl_now_ms();
+    {
+        bool lost = wait_for(&s.n[VRPC_RECONNECT_LOST], 1, 3000);
+        long long t = (long long)(tl_now_ms() - t0);
+        bool tried = wait_for(&s.n[VRPC_RECONNECT_RECONNECTING], 4, 4000);
+        long long t2 = (long long)(tl_now_ms() - t0);
+        TAP_OK(rc == 0 && lost, "stopped: keepalive declares the connection lost (%lld ms)", t);
+        TAP_OK(tried, "stopped: attempts end after 400 ms of silence: %d attempts in %lld ms",
+               atomic_load(&s.n[VRPC_RECONNECT_RECONNECTING]), t2);
+    }
+    kill(pid, SIGCONT);
+    TAP_OK(wait_for(&s.n[VRPC_RECONNECT_RECONNECTED], 1, 5000) && vrpc_conn_get_status(c) == 0,
+           "stopped: SIGCONT, reconnected");
+    {
+        int n0 = atomic_load(&s.n[VRPC_RECONNECT_RECONNECTING]);
+        kill(pid, SIGSTOP);
+        wait_for(&s.n[VRPC_RECONNECT_RECONNECTING], n0 + 1, 4000);
+        tl_sleep_ms(100); /* inside an open sequence the daemon does not answer */
+        t0 = tl_now_ms();
+        vrpc_conn_close(c);
+        t0 = tl_now_ms() - t0;
+        kill(pid, SIGCONT);
+    }
+    TAP_OK(t0 < 200 && atomic_load(&s.bad_order) == 0,
+           "stopped: vrpc_conn_close() during an attempt on a stopped daemon returns in %lld ms",
+           (long long)t0);
+    TAP_OK(tl_count_fds() == fds0 && count_threads() == threads0,
+           "stopped: no descriptor or thread left (fds %d -> %d, threads %d -> %d)", fds0,
+           tl_count_fds(), threads0, count_threads());
+}
+
 static void test_give_up(void)
 {
     int fds0 = tl_count_fds(), threads0 = count_threads();
@@ -531,6 +598,7 @@ int main(int argc, char **argv)
     }
     test_restarts();
     test_stream();
+    test_stopped();
     test_give_up();
     test_close_while_reconnecting();
     stop_daemon(SIGTERM);
