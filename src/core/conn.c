@@ -247,6 +247,12 @@ static void on_fatal(int code, vrpc_error *e, void *ud)
     /* RECONNECTING: the reconnect layer brings the connection back unless
      * the application ends it; streams cannot survive. */
     if (c->reconnect.hooks && !c->closing && !c->no_reconnect && !c->loop.client_closing) {
+        /* The parser's own failures (VRPC_E_PROTO) too: the calls it
+         * failed (no error of their own) say VRPC_E_CLOSED. */
+        for (vrpc_pending *p = c->live; p && code != VRPC_E_CLOSED; p = p->lnext)
+            if (p->call.state == VRPC_CALL_DONE && p->call.rc == code && !p->call.err)
+                p->call.rc = VRPC_E_CLOSED;
+        c->status = VRPC_E_CLOSED;
         c->reconnecting = true;
         if (c->streams.hooks && c->streams.hooks->lost_locked)
             c->streams.hooks->lost_locked(c, c->streams.state);
