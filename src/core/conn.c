@@ -252,7 +252,6 @@ static void on_fatal(int code, vrpc_error *e, void *ud)
         for (vrpc_pending *p = c->live; p && code != VRPC_E_CLOSED; p = p->lnext)
             if (p->call.state == VRPC_CALL_DONE && p->call.rc == code && !p->call.err)
                 p->call.rc = VRPC_E_CLOSED;
-        c->status = VRPC_E_CLOSED;
         c->reconnecting = true;
         if (c->streams.hooks && c->streams.hooks->lost_locked)
             c->streams.hooks->lost_locked(c, c->streams.state);
@@ -264,6 +263,8 @@ static void on_fatal(int code, vrpc_error *e, void *ud)
     wake_space_waiters(c);
     /* LOOP: the close reason; event loops and vrpc_conn_wait() learn it. */
     vrpc_loop_failed_locked(c);
+    if (c->reconnecting)
+        c->status = VRPC_E_CLOSED; /* after the close reason was taken from it */
     if (c->polling)
         wake_owner(c); /* the owner closes the transport when poll() returns */
     else

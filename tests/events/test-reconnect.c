@@ -143,13 +143,13 @@ static void on_event(vrpc_conn *c, const vrpc_event *ev, void *opaque)
     atomic_fetch_add(&lifecycle, 1);
 }
 
-static atomic_int closes;
+static atomic_int closes, close_reason;
 
 static void on_close(vrpc_conn *c, int reason, void *opaque)
 {
     (void)c;
-    (void)reason;
     (void)opaque;
+    atomic_store(&close_reason, reason);
     atomic_fetch_add(&closes, 1);
 }
 
@@ -513,8 +513,9 @@ static void test_give_up(void)
         vrpc_free(r);
     }
     TAP_OK(rc == VRPC_E_CLOSED && t1 < 100, "give up: later calls fail at once with VRPC_E_CLOSED");
-    TAP_OK(wait_for(&closes, 1, 2000) && atomic_load(&s.bad_order) == 0,
-           "give up: the close callback runs once it gave up");
+    TAP_OK(wait_for(&closes, 1, 2000) && atomic_load(&s.bad_order) == 0 &&
+               atomic_load(&close_reason) == VRPC_CONNECT_CLOSE_REASON_EOF,
+           "give up: the close callback runs once it gave up, with the loss's reason (EOF)");
     vrpc_conn_close(c);
     TAP_OK(atomic_load(&closes) == 1 && tl_count_fds() == fds0 && count_threads() == threads0,
            "give up: no descriptor or thread left (fds %d -> %d, threads %d -> %d)", fds0,
