@@ -21,6 +21,7 @@
 # libvirtd in $tmp/NAME, stopped at exit), free_port [ADDR], wait_until
 # TRIES CMD..., kill_wait PID...; certificates: pki_key, pki_ca, pki_cert.
 # Comparisons with virsh: same_list, virsh_refuses, refused_by_all.
+# libvirt's client configuration for root: etc_libvirt_ok, with_etc_libvirt.
 
 # shellcheck disable=SC2154 # cli, openfail, pki: set by the test that uses them
 top=${top:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -187,6 +188,21 @@ finish() {
     [ -f "$tmp/all.tap" ] || : >"$tmp/all.tap"
     echo "1..$(grep -cE '^(not )?ok' "$tmp/all.tap")"
     exit $status
+}
+
+# ---- root's libvirt.conf ----
+
+# Root's client reads /etc/libvirt/libvirt.conf (virtrpc and virsh alike).
+# with_etc_libvirt runs CMD with DIR bind-mounted over /etc/libvirt in a
+# private mount namespace: the host's files stay as they are, and nothing
+# outside CMD sees DIR there. etc_libvirt_ok says whether that works here.
+with_etc_libvirt() { # DIR CMD...
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    unshare -m sh -c 'mount --bind "$0" /etc/libvirt && exec "$@"' "$@"
+}
+etc_libvirt_ok() {
+    [ "$(id -u)" = 0 ] && [ -d /etc/libvirt ] && command -v unshare >/dev/null 2>&1 &&
+        with_etc_libvirt /etc/libvirt true 2>/dev/null
 }
 
 # ---- comparisons with virsh (the tool is $cli, empty when not built) ----

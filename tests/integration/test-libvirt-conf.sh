@@ -174,12 +174,10 @@ check "no file at all: the URI as given (exit $a)" $a
 # ---- as root: /etc/libvirt/libvirt.conf in a private mount namespace ----
 
 # inns CMD...: run CMD with $tmp/etc mounted over /etc/libvirt, for it only.
-inns() {
-    # shellcheck disable=SC2016 # expanded by the inner shell
-    unshare -m sh -c 'mount --bind "$0" /etc/libvirt && exec "$@"' "$tmp/etc" "$@"
-}
-if [ ! -d /etc/libvirt ] || ! inns true 2>"$tmp/ns.err"; then
-    skip "as root: no private mount namespace over /etc/libvirt ($(cat "$tmp/ns.err" 2>/dev/null))"
+# shellcheck disable=SC2317 # called through both_list and both_fail
+inns() { with_etc_libvirt "$tmp/etc" "$@"; }
+if ! etc_libvirt_ok; then
+    skip "as root: no private mount namespace over /etc/libvirt"
     finish
 fi
 rootconf="/etc/libvirt/libvirt.conf"

@@ -172,6 +172,28 @@ if [ -n "$main_tls" ]; then
         "connect: TLS credentials: cannot read CA certificate $tmp/empty/cacert.pem"
     refused "bad tls_priority" "$base?pkipath=$tmp/good&tls_priority=NO-SUCH-PRIORITY" \
         "TLS priority 'NO-SUCH-PRIORITY'"
+
+    # tls_priority of root's libvirt.conf (/etc/libvirt/libvirt.conf, replaced
+    # in a private mount namespace), where the URI has none.
+    if [ -n "$cli" ] && etc_libvirt_ok; then
+        mkdir -p "$tmp/etc"
+        echo 'tls_priority = "NO-SUCH-PRIORITY"' >"$tmp/etc/libvirt.conf"
+        with_etc_libvirt "$tmp/etc" "$cli" -c "$base?pkipath=$tmp/good" list >"$tmp/ours" 2>&1
+        a=$?
+        with_etc_libvirt "$tmp/etc" "$virsh" -c "$base?pkipath=$tmp/good" list >"$tmp/theirs" 2>&1
+        b=$?
+        [ $a -eq 1 ] && [ $b -ne 0 ] && grep -qF "TLS priority 'NO-SUCH-PRIORITY'" "$tmp/ours"
+        ok $? "tls_priority of libvirt.conf reaches the TLS transport, virsh refuses too (exit $a/$b)"
+        if [ $a -ne 1 ] || [ $b -eq 0 ]; then diag "$tmp/ours" "$tmp/theirs"; fi
+        run_as="with_etc_libvirt $tmp/etc"
+        same_list "$base?pkipath=$tmp/good&tls_priority=NORMAL" "" \
+            "tls_priority= in the URI beats libvirt.conf's"
+        echo 'tls_priority = "NORMAL:-VERS-TLS1.3"' >"$tmp/etc/libvirt.conf"
+        same_list "$base?pkipath=$tmp/good" "" "a valid tls_priority of libvirt.conf: list works"
+        run_as=
+    else
+        skip "tls_priority of libvirt.conf: needs the tool and a private mount namespace"
+    fi
 fi
 if [ -n "$expired_tls" ]; then
     base="test+tls://localhost:$expired_tls/default"

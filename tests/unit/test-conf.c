@@ -20,6 +20,7 @@
 #include "alloc.h"
 #include "conf.h"
 #include "tap.h"
+#include "transport-cmd.h"
 #include "uri.h"
 
 static bool same(const char *a, const char *b)
@@ -607,9 +608,10 @@ static void test_remote(void)
     expect_fail("remote_mode = direct without a driver", "remote_mode = 'direct'\n", NULL, 0, "",
                 "needs a driver name");
 
-    rc = resolve("remote_proxy = 'netcat'\n", "qemu+ssh://h/system", 0, &t, &e);
-    TAP_OK(rc == 0 && t->proxy_set && t->proxy == VRPC_PROXY_NETCAT,
-           "remote_proxy sets the ssh proxy");
+    rc = resolve("remote_proxy = 'netcat'\n", "qemu+ssh://h/session", 0, &t, &e);
+    TAP_OK(rc == 0 && t->proxy_set && t->proxy == VRPC_PROXY_NETCAT &&
+               vrpc_ssh_proxy_for(t) == VRPC_PROXY_NETCAT,
+           "remote_proxy sets the ssh proxy (over the session default, native)");
     vrpc_target_free(t);
     vrpc_free(e);
     rc = resolve("remote_proxy = 'netcat'\n", "qemu+ssh://h/system?proxy=native", 0, &t, &e);
@@ -617,8 +619,9 @@ static void test_remote(void)
            "proxy= in the URI beats remote_proxy");
     vrpc_target_free(t);
     vrpc_free(e);
-    rc = resolve("# none\n", "qemu+ssh://h/system", 0, &t, &e);
-    TAP_OK(rc == 0 && !t->proxy_set, "without either the proxy is the driver's choice");
+    rc = resolve("# none\n", "qemu+ssh://h/session", 0, &t, &e);
+    TAP_OK(rc == 0 && !t->proxy_set && vrpc_ssh_proxy_for(t) == VRPC_PROXY_NATIVE,
+           "without either the proxy is the driver's choice (native for a session)");
     vrpc_target_free(t);
     vrpc_free(e);
     expect_fail("an unknown remote_proxy", "remote_proxy = 'socks'\n", "qemu+ssh://h/system", 0,
