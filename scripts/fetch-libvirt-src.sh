@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Fetch the protocol files and public headers of Debian's libvirt source
 # package into a cache outside the source tree and print the directory.
-# Only what the generator needs is extracted. Run as root on a fresh machine
-# it adds a deb-src entry when none exists.
+# Only what the build needs is extracted: the protocol files, the public
+# headers and the public symbol lists (.syms) of the four client libraries.
+# Run as root on a fresh machine it adds a deb-src entry when none exists.
 #   fetch-libvirt-src.sh          the libvirt of this Debian release
 #   fetch-libvirt-src.sh SUITE    the libvirt of another Debian suite (e.g. trixie),
 #                                 through private package lists (the system's apt
@@ -56,7 +57,10 @@ upstream=${version#*:}
 upstream=${upstream%-*}
 dest="$cache/libvirt-$upstream"
 
-if [ -f "$dest/.complete" ]; then
+# .complete holds the layout version of the extract; an older extract (one
+# without the .syms files) is fetched again.
+layout=2
+if [ -f "$dest/.complete" ] && [ "$(cat "$dest/.complete")" = "$layout" ]; then
     echo "$dest"
     exit 0
 fi
@@ -76,9 +80,13 @@ tar -xf "$orig" -C "$work" --wildcards \
     "libvirt-$upstream/src/remote/qemu_protocol.x" \
     "libvirt-$upstream/src/remote/lxc_protocol.x" \
     "libvirt-$upstream/src/admin/admin_protocol.x" \
+    "libvirt-$upstream/src/libvirt_public.syms" \
+    "libvirt-$upstream/src/libvirt_qemu.syms" \
+    "libvirt-$upstream/src/libvirt_lxc.syms" \
+    "libvirt-$upstream/src/admin/libvirt_admin_public.syms" \
     "libvirt-$upstream/include/libvirt/*"
 rm -rf "$dest"
 mv "$work/libvirt-$upstream" "$dest"
-touch "$dest/.complete"
+echo "$layout" >"$dest/.complete"
 log "libvirt $upstream protocol files in $dest"
 echo "$dest"

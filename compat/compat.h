@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The libvirt-compatible libraries: internal interface shared by the
+ * hand-written files of compat/ and the bodies virtrpc-gen writes
+ * (compat-gen-*.c in the build tree).
+ *
+ * Layering: compat/ sits above the library. It uses only virtrpc's public
+ * API (<virtrpc/virtrpc.h>: vrpc_conn_open_auth, vrpc_call, vrpc_free, the
+ * generated types and procedure descriptors) and libvirt's public headers
+ * (taken from the libvirt source tree the build uses), and defines libvirt's
+ * public functions. Nothing in src/ knows it exists.
+ *
+ * Conventions of every public function:
+ *   1. compat_reset() first (libvirt clears the thread's last error at the
+ *      entry of every public call);
+ *   2. argument checks with libvirt's error codes (compat_obj_conn() for the
+ *      object argument, compat_invalid_arg() for the rest);
+ *   3. on failure: the thread's last error is set (compat_error*()), then
+ *      compat_dispatch(conn) copies it to the connection and runs the error
+ *      handlers, and the function returns -1 / NULL;
+ *   4. memory handed to the caller is allocated with malloc() (the caller
+ *      free()s it); decoded replies are released with vrpc_free().
+ */
+#ifndef VIRTRPC_COMPAT_H
+#define VIRTRPC_COMPAT_H
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <virtrpc/virtrpc.h>
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- objects ---- */
+
+/* The kinds of object, for compat_obj_conn() and the magic numbers. */
+typedef enum compat_kind {
+    COMPAT_CONNECT = 1,
+    COMPAT_DOMAIN,
+    COMPAT_NETWORK,
+    COMPAT_NETWORK_PORT,
+    COMPAT_INTERFACE,
+    COMPAT_STORAGE_POOL,
+    COMPAT_STORAGE_VOL,
+    COMPAT_NODE_DEVICE,
+    COMPAT_SECRET,
+    COMPAT_NWFILTER,
+    COMPAT_NWFILTER_BINDING,
+    COMPAT_DOMAIN_SNAPSHOT,
+    COMPAT_DOMAIN_CHECKPOINT,
+    COMPAT_STREAM,
+    COMPAT_KIND_MAX
+} compat_kind;
+
+/* The header every object starts with. magic is COMPAT_MAGIC(kind) while
+ * the object lives and 0 after its last reference is gone. */
+typedef struct compat_obj {
+    uint32_t magic;
+    atomic_int refs;
+} compat_obj;
+
+#define COMPAT_MAGIC(kind) (0x76727000u | (uint32_t)(kind))
+
+struct _virConnect {
+    compat_obj o;
+    vrpc_conn *c;
+    unsigned int flags; /* VIR_CONNECT_RO when opened read-only */
+    pthread_mutex_t lock;
+    virError err;            /* the connection's last error (under lock) */
+    virErrorFunc handler;    /* virConnSetErrorFunc (under lock) */
+    void *handler_data;
+    /* the close callback (virConnectRegisterCloseCallback) */
+    virConnectCloseFunc close_cb;
+    void *close_opaque;
+    virFreeCallback close_free;
+};
+
+struct _virDomain {
+    compat_obj o;
+    virConnectPtr conn;
+    char *name;
+    unsigned char uuid[VIR_UUID_BUFLEN];
+    int id;
+};
+
+struct _virNetwork {
+    compat_obj o;
+    virConnectPtr conn;
+    char *name;
+    unsigned char uuid[VIR_UUID_BUFLEN];
+};
+
+struct _virNetworkPort {
+    compat_obj o;
+    virNetworkPtr net; /* holds a reference */
+    unsigned char uuid[VIR_UUID_BUFLEN];
+};
+
+struct _virInterface {
+    compat_obj o;
+    virConnectPtr conn;
+    char *name;
+    char *mac;
+};
+
+struct _virStoragePool {
+    compat_obj o;
+    virConnectPtr conn;
+    char *name;
+    unsigned char uuid[VIR_UUID_BUFLEN];
+};
+
+struct _virStorageVol {
+    compat_obj o;
+    virConnectPtr conn;
+    char *pool;
+    char *name;
+    char *key;
+};
+
+struct _virNodeDevice {
+    compat_obj o;
+    virConnectPtr conn;
+    char *name;
+    char *parent; /* cached by virNodeDeviceGetParent, else NULL */
+};
+
+struct _virSecret {
+    compat_obj o;
+    virConnectPtr conn;
+    unsigned char uuid[VIR_UUID_BUFLEN];
+    int usageType;
+    char *usageID;
+};
+
+struct _virNWFilter {
+    compat_obj o;
+    virConnectPtr conn;
+    char *name;
+    unsigned char uuid[VIR_UUID_BUFLEN];
+};
+
+struct _virNWFilterBinding {
+    compat_obj o;
+    virConnectPtr conn;
+    char *portdev;
+    char *filtername;
+};
+
+struct _virDomainSnapshot {
+    compat_obj o;
+    virDomainPtr domain; /* holds a reference */
+    char *name;
+};
+
+struct _virDomainCheckpoint {
+    compat_obj o;
+    virDomainPtr domain; /* holds a reference */
+    char *name;
+};
+
+/*
+ * The connection of a live object of the given kind (for COMPAT_CONNECT the
+ * connection itself), or NULL after setting libvirt's error for an invalid
+ * object of that kind (VIR_ERR_INVALID_CONN, VIR_ERR_INVALID_DOMAIN, ...),
+ * as libvirt's argument checks do. Does not take a reference.
+ */
+virConnectPtr compat_obj_conn(const void *obj, compat_kind kind);
+
+/* Is the connection read-only? Sets VIR_ERR_OPERATION_DENIED when it is
+ * (the check libvirt does before calls that change state) and returns
+ * true. */
+bool compat_readonly(virConnectPtr conn);
+
+/*
+ * From the wire to an object: a new object (one reference, owned by the
+ * caller) holding a reference to its connection (or parent object), with
+ * copies of the strings. NULL after setting VIR_ERR_NO_MEMORY.
+ */
+virDomainPtr compat_domain_from(virConnectPtr conn, const vrpc_nonnull_domain *w);
+virNetworkPtr compat_network_from(virConnectPtr conn, const vrpc_nonnull_network *w);
+virNetworkPortPtr compat_network_port_from(virConnectPtr conn, const vrpc_nonnull_network_port *w);
+virInterfacePtr compat_interface_from(virConnectPtr conn, const vrpc_nonnull_interface *w);
+virStoragePoolPtr compat_storage_pool_from(virConnectPtr conn, const vrpc_nonnull_storage_pool *w);
+virStorageVolPtr compat_storage_vol_from(virConnectPtr conn, const vrpc_nonnull_storage_vol *w);
+virNodeDevicePtr compat_node_device_from(virConnectPtr conn, const vrpc_nonnull_node_device *w);
+virSecretPtr compat_secret_from(virConnectPtr conn, const vrpc_nonnull_secret *w);
+virNWFilterPtr compat_nwfilter_from(virConnectPtr conn, const vrpc_nonnull_nwfilter *w);
+virNWFilterBindingPtr compat_nwfilter_binding_from(virConnectPtr conn,
+                                                   const vrpc_nonnull_nwfilter_binding *w);
+virDomainSnapshotPtr compat_domain_snapshot_from(virConnectPtr conn,
+                                                 const vrpc_nonnull_domain_snapshot *w);
+virDomainCheckpointPtr compat_domain_checkpoint_from(virConnectPtr conn,
+                                                     const vrpc_nonnull_domain_checkpoint *w);
+
+/*
+ * From an object to the wire: fills *w with pointers into the object (no
+ * allocation; valid while the caller holds the object).
+ */
+void compat_domain_to(virDomainPtr o, vrpc_nonnull_domain *w);
+void compat_network_to(virNetworkPtr o, vrpc_nonnull_network *w);
+void compat_network_port_to(virNetworkPortPtr o, vrpc_nonnull_network_port *w);
+void compat_interface_to(virInterfacePtr o, vrpc_nonnull_interface *w);
+void compat_storage_pool_to(virStoragePoolPtr o, vrpc_nonnull_storage_pool *w);
+void compat_storage_vol_to(virStorageVolPtr o, vrpc_nonnull_storage_vol *w);
+void compat_node_device_to(virNodeDevicePtr o, vrpc_nonnull_node_device *w);
+void compat_secret_to(virSecretPtr o, vrpc_nonnull_secret *w);
+void compat_nwfilter_to(virNWFilterPtr o, vrpc_nonnull_nwfilter *w);
+void compat_nwfilter_binding_to(virNWFilterBindingPtr o, vrpc_nonnull_nwfilter_binding *w);
+void compat_domain_snapshot_to(virDomainSnapshotPtr o, vrpc_nonnull_domain_snapshot *w);
+void compat_domain_checkpoint_to(virDomainCheckpointPtr o, vrpc_nonnull_domain_checkpoint *w);
+
+/* ---- errors ---- */
+
+/* virResetLastError(): clear the calling thread's last error. */
+void compat_reset(void);
+
+/* Set the thread's last error (level VIR_ERR_ERROR) with a message of our
+ * own words (printf format). Does not dispatch. */
+void compat_error(int domain, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Set the thread's last error from a failed virtrpc call (rc < 0, err the
+ * vrpc_error the call returned, possibly NULL): a daemon error is taken
+ * field by field, a local one mapped to libvirt's code and domain. */
+void compat_error_vrpc(int rc, const vrpc_error *err);
+
+/* VIR_ERR_INVALID_ARG naming the function and argument, as libvirt's
+ * virCheckNonNullArg* checks do. */
+void compat_invalid_arg(const char *func, const char *arg);
+
+/* VIR_ERR_NO_MEMORY. */
+void compat_no_memory(void);
+
+/* VIR_ERR_NO_SUPPORT for a public function not implemented yet. */
+void compat_no_support(const char *func);
+
+/* After a failure: copy the thread's last error to conn (may be NULL) and
+ * call the connection's handler, else the global one (virSetErrorFunc),
+ * else print it on stderr as libvirt's default handler does. */
+void compat_dispatch(virConnectPtr conn);
+
+/* ---- calls ---- */
+
+/*
+ * One call of `proc` on the connection: args encoded from *args, the reply
+ * (NULL for procedures without one) stored in *ret, to release with
+ * vrpc_free(). Returns 0, or -1 after setting the thread's last error.
+ */
+int compat_call(virConnectPtr conn, const vrpc_proc *proc, const void *args, void *ret);
+
+/* ---- strings and memory ---- */
+
+/* strdup() that sets VIR_ERR_NO_MEMORY on failure; NULL in, NULL out. */
+char *compat_strdup(const char *s);
+
+/* ---- typed parameters ---- */
+
+/*
+ * The client's virTypedParameter array to the wire: *out is an array of n
+ * items allocated with malloc() whose strings point into `params` (free
+ * *out with free() only). Returns 0, or -1 after setting the error
+ * (VIR_ERR_INVALID_ARG for an unknown type, VIR_ERR_NO_MEMORY).
+ */
+int compat_params_to_wire(const virTypedParameter *params, int n, vrpc_typed_param **out);
+
+/*
+ * The wire's typed parameters to a new virTypedParameter array allocated
+ * with malloc() (strings too; the caller frees with virTypedParamsFree()).
+ * *n receives the count. Returns 0, or -1 after setting the error.
+ */
+int compat_params_from_wire(const vrpc_typed_param *w, uint32_t nw, virTypedParameterPtr *out,
+                            int *n);
+
+/*
+ * The wire's typed parameters into a caller-sized array params[0..*n-1]
+ * (libvirt's getters that take an nparams in/out): fails with
+ * VIR_ERR_RPC when the daemon sent more than *n, sets *n to the count.
+ * Returns 0, or -1 after setting the error.
+ */
+int compat_params_fill(const vrpc_typed_param *w, uint32_t nw, virTypedParameterPtr params,
+                       int *n);
+
+#endif
