@@ -70,8 +70,8 @@ struct _virConnect {
     vrpc_conn *c;
     unsigned int flags; /* VIR_CONNECT_RO when opened read-only */
     pthread_mutex_t lock;
-    virError err;            /* the connection's last error (under lock) */
-    virErrorFunc handler;    /* virConnSetErrorFunc (under lock) */
+    virError err;         /* the connection's last error (under lock) */
+    virErrorFunc handler; /* virConnSetErrorFunc (under lock) */
     void *handler_data;
     /* the close callback (virConnectRegisterCloseCallback) */
     virConnectCloseFunc close_cb;
@@ -281,7 +281,6 @@ int compat_params_from_wire(const vrpc_typed_param *w, uint32_t nw, virTypedPara
  * VIR_ERR_RPC when the daemon sent more than *n, sets *n to the count.
  * Returns 0, or -1 after setting the error.
  */
-int compat_params_fill(const vrpc_typed_param *w, uint32_t nw, virTypedParameterPtr params,
-                       int *n);
+int compat_params_fill(const vrpc_typed_param *w, uint32_t nw, virTypedParameterPtr params, int *n);
 
 #endif
