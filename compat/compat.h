@@ -229,8 +229,12 @@ void compat_error(int domain, int code, const char *fmt, ...) __attribute__((for
 void compat_error_vrpc(int rc, const vrpc_error *err);
 
 /* VIR_ERR_INVALID_ARG naming the function and argument, as libvirt's
- * virCheckNonNullArg* checks do. */
-void compat_invalid_arg(const char *func, const char *arg);
+ * virCheckNonNullArg* / virCheckNonNegativeArg* checks do. `domain` is the
+ * error domain libvirt's public API file of that function reports
+ * (VIR_FROM_THIS there: VIR_FROM_DOMAIN for src/libvirt-domain.c,
+ * VIR_FROM_NONE for libvirt-host.c and libvirt.c, VIR_FROM_NETWORK,
+ * VIR_FROM_STORAGE, VIR_FROM_ADMIN, ...). */
+void compat_invalid_arg(int domain, const char *func, const char *arg);
 
 /* VIR_ERR_NO_MEMORY. */
 void compat_no_memory(void);
