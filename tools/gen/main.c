@@ -6,9 +6,13 @@
  *   virtrpc-gen [--libvirt-version V | --libvirt-meson LIBVIRT/meson.build]
  *               [--headers DIR]... [--out-header F] [--out-source F]
  *               [--out-consts F] [--out-events F] PROGRAM=FILE.x ...
+ *   virtrpc-gen --headers DIR --compat-lib LIB --compat-syms FILE.syms
+ *               --compat-out F [--compat-list F] [--compat-hand F]... PROGRAM=FILE.x ...
  */
 #include "ast.h"
 #include "cheaders.h"
+#include "cproto.h"
+#include "emit-compat.h"
 #include "emit.h"
 
 #include <errno.h>
@@ -20,7 +24,10 @@ static void usage(FILE *f)
 {
     fputs("usage: virtrpc-gen [--libvirt-version V | --libvirt-meson LIBVIRT/meson.build]\n"
           "                   [--headers DIR]... [--out-header F] [--out-source F]\n"
-          "                   [--out-consts F] [--out-events F] PROGRAM=FILE.x ...\n",
+          "                   [--out-consts F] [--out-events F] PROGRAM=FILE.x ...\n"
+          "       virtrpc-gen --headers DIR --compat-lib virt|virt-qemu|virt-lxc|virt-admin\n"
+          "                   --compat-syms FILE.syms --compat-out F [--compat-list F]\n"
+          "                   [--compat-hand F.c]... PROGRAM=FILE.x ...\n",
           f);
 }
 
@@ -147,7 +154,8 @@ int main(int argc, char **argv)
 {
     const char *version = NULL, *meson = NULL;
     const char *out_header = NULL, *out_source = NULL, *out_consts = NULL, *out_events = NULL;
-    pvec inputs = {0};
+    const char *compat_lib = NULL, *compat_syms = NULL, *compat_out = NULL, *compat_list = NULL;
+    pvec inputs = {0}, compat_hand = {0};
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -155,9 +163,11 @@ int main(int argc, char **argv)
         const char *opt = NULL;
         static const char *const opts[] = {"--libvirt-version", "--libvirt-meson", "--headers",
                                            "--out-header",      "--out-source",    "--out-consts",
-                                           "--out-events"};
-        const char **targets[] = {&version,    &meson,      NULL,       &out_header,
-                                  &out_source, &out_consts, &out_events};
+                                           "--out-events",      "--compat-lib",    "--compat-syms",
+                                           "--compat-out",      "--compat-list",   "--compat-hand"};
+        const char **targets[] = {&version,     &meson,      NULL,         &out_header,
+                                  &out_source,  &out_consts, &out_events,  &compat_lib,
+                                  &compat_syms, &compat_out, &compat_list, NULL};
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
@@ -183,7 +193,9 @@ int main(int argc, char **argv)
             break;
         }
         if (matched) {
-            if (!target)
+            if (!target && strcmp(opt, "--compat-hand") == 0)
+                pv_push(&compat_hand, (void *)value);
+            else if (!target)
                 pv_push(&G.header_dirs, (void *)value);
             else if (*target)
                 fatal("option %s given twice", opt);
@@ -213,8 +225,19 @@ int main(int argc, char **argv)
         G.libvirt_version = "unknown";
     }
 
-    for (size_t i = 0; i < G.header_dirs.n; i++)
+    bool compat = compat_lib || compat_syms || compat_out || compat_list || compat_hand.n;
+    if (compat && !(compat_lib && compat_syms && compat_out))
+        fatal("--compat-lib, --compat-syms and --compat-out go together");
+    if (compat && (out_header || out_source || out_consts || out_events))
+        fatal("--compat-out is written by a run of its own (no --out-* options)");
+    if (compat && G.header_dirs.n == 0)
+        fatal("--compat-out needs --headers (libvirt's include/libvirt)");
+
+    for (size_t i = 0; i < G.header_dirs.n; i++) {
         headers_scan_dir(G.header_dirs.v[i]);
+        if (compat)
+            cproto_scan_dir(G.header_dirs.v[i]);
+    }
 
     smap names = {0};
     for (size_t i = 0; i < inputs.n; i++) {
@@ -240,6 +263,16 @@ int main(int argc, char **argv)
         parse_file(pg, buf, len);
     }
     sema_run();
+
+    if (compat) {
+        sbuf out = {0}, list = {0};
+        emit_compat(compat_lib, compat_syms, &compat_hand, &out, compat_list ? &list : NULL);
+        write_output(compat_out, &out);
+        if (compat_list)
+            write_output(compat_list, &list);
+        arena_release_all();
+        return 0;
+    }
 
     sbuf header = {0}, source = {0}, consts = {0}, events = {0};
     emit_header(&header);
