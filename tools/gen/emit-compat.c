@@ -206,9 +206,15 @@ void emit_compat(const char *lib, const char *syms_path, const pvec *hand, sbuf 
             fatal("%s: %s is listed twice", syms_path, s->name);
         smap_put(&wanted, s->name, s);
     }
+    /* Helpers of compat.h the generated bodies need that may not be written
+     * yet: the functions using them are stubs until a hand-written file
+     * defines them. */
+    static char helper_mark[] = "helper";
+    smap_put(&wanted, "compat_params_to_wire", helper_mark);
     smap found = {0};
     for (size_t i = 0; i < hand->n; i++)
         scan_hand(hand->v[i], &wanted, &found);
+    compat_have_params_to_wire = smap_get(&found, "compat_params_to_wire") != NULL;
 
     sbuf body = {0};
     pvec stubbed = {0};

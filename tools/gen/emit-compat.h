@@ -34,6 +34,7 @@ void compat_signature(sbuf *o, const cfunc *f);
  * by the rules of docs/generated-api.md; else false and *why says what did
  * not match (nothing is written then).
  */
+extern bool compat_have_params_to_wire;
 bool compat_body(sbuf *o, const cfunc *f, const char *fail, const char **why);
 
 #endif
