@@ -29,6 +29,7 @@
 
 #include "ast.h"
 #include "calls.h"
+#include "cheaders.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -227,36 +228,132 @@ static const char *header_domain(const char *file)
     return NULL;
 }
 
+static bool perm_reads(const char *perm, size_t n)
+{
+    return (n == 4 && memcmp(perm, "read", 4) == 0) ||
+           (n == 7 && memcmp(perm, "getattr", 7) == 0) ||
+           (n > 7 && memcmp(perm, "search_", 7) == 0);
+}
+
 /*
- * Does the procedure change state, so that libvirt refuses it on a
- * read-only connection? From its @acl permissions: any unconditional
- * permission other than read, getattr, search_* (and none at all for
- * `none`) means yes. Conditional ones (perm:FLAG) are left to the daemon.
+ * The read-only checks of a procedure, from its @acl permissions: libvirt
+ * refuses a call on a read-only connection when it needs a permission other
+ * than read, getattr or search_* (`none` needs nothing). An unconditional
+ * permission gives an unconditional check; one that applies with a flag
+ * (`domain:read_secure:VIR_DOMAIN_XML_SECURE`) a check when the caller's
+ * `flags` has that flag. Conditions with '!' or '|' are left to the daemon.
  */
-static bool acl_writes(const proc *pr)
+static void readonly_checks(sbuf *o, const proc *pr, const cfunc *f)
 {
     if (!pr->acl)
-        return false;
+        return;
+    bool has_flags = false;
+    for (size_t i = 0; i < f->nparams; i++)
+        if (strcmp(f->params[i].name, "flags") == 0)
+            has_flags = true;
+    bool always = false;
+    pvec conds = {0};
     const char *p = pr->acl;
     while (*p) {
         const char *e = strchr(p, ',');
         size_t n = e ? (size_t)(e - p) : strlen(p);
         char *one = xstrndup(p, n);
         p += n + (e ? 1 : 0);
-        if (strcmp(one, "none") == 0)
-            continue;
         char *perm = strchr(one, ':');
         if (!perm)
             continue;
         perm++;
-        if (strchr(perm, ':'))
-            continue; /* conditional */
-        if (strcmp(perm, "read") == 0 || strcmp(perm, "getattr") == 0 ||
-            strncmp(perm, "search_", 7) == 0)
+        char *cond = strchr(perm, ':');
+        size_t pl = cond ? (size_t)(cond - perm) : strlen(perm);
+        if (perm_reads(perm, pl))
             continue;
-        return true;
+        if (!cond) {
+            always = true;
+            continue;
+        }
+        cond++;
+        bool ident = *cond != '\0';
+        for (const char *c = cond; *c; c++)
+            if (!((*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_'))
+                ident = false;
+        xval v;
+        loc w;
+        if (ident && has_flags && headers_value(cond, &v, &w) == HC_INT)
+            pv_push(&conds, cond);
     }
-    return false;
+    if (always) {
+        sb_puts(o, "    if (compat_readonly(vc_conn))\n        goto vc_error;\n");
+        return;
+    }
+    for (size_t i = 0; i < conds.n; i++)
+        sb_printf(o, "    if ((flags & %s) && compat_readonly(vc_conn))\n        goto vc_error;\n",
+                  (const char *)conds.v[i]);
+}
+
+/*
+ * Argument checks of libvirt's public API that neither the prototype nor the
+ * .x tells (documented limits of single parameters): NONNULL for a string the
+ * wire could carry as NULL, NONNEG (>= 0), NONZERO, POSITIVE (> 0).
+ */
+enum { CK_NONNULL, CK_NONNEG, CK_NONZERO, CK_POSITIVE };
+static const struct {
+    const char *func;
+    const char *param;
+    int kind;
+} value_checks[] = {
+    {"virDomainLookupByID", "id", CK_NONNEG},
+    {"virDomainSetMaxMemory", "memory", CK_NONZERO},
+    {"virDomainSetMemory", "memory", CK_NONZERO},
+    {"virDomainSetMemoryFlags", "memory", CK_NONZERO},
+    {"virDomainSetVcpus", "nvcpus", CK_NONZERO},
+    {"virDomainSetVcpusFlags", "nvcpus", CK_NONZERO},
+    {"virDomainSendKey", "keycodes", CK_NONNULL},
+    {"virDomainSendKey", "nkeycodes", CK_POSITIVE},
+    {"virDomainSendProcessSignal", "pid_value", CK_NONZERO},
+    {"virDomainSetMemoryStatsPeriod", "period", CK_NONNEG},
+    {"virDomainDelIOThread", "iothread_id", CK_NONZERO},
+    {"virDomainSetUserPassword", "user", CK_NONNULL},
+    {"virDomainSetUserPassword", "password", CK_NONNULL},
+    {"virDomainPinVcpu", "maplen", CK_POSITIVE},
+    {"virDomainPinVcpuFlags", "maplen", CK_POSITIVE},
+    {"virDomainPinEmulator", "maplen", CK_POSITIVE},
+    {"virDomainPinIOThread", "maplen", CK_POSITIVE},
+    {"virDomainQemuAttach", "pid_value", CK_NONZERO},
+};
+
+static void value_check_code(sbuf *o, const cfunc *f, const char *dom)
+{
+    for (size_t i = 0; i < sizeof(value_checks) / sizeof(value_checks[0]); i++) {
+        if (strcmp(value_checks[i].func, f->name) != 0)
+            continue;
+        const char *pn = value_checks[i].param;
+        const cparam *p = NULL;
+        for (size_t k = 0; k < f->nparams; k++)
+            if (strcmp(f->params[k].name, pn) == 0)
+                p = &f->params[k];
+        if (!p)
+            continue; /* another release's prototype */
+        cint ci;
+        bool is_int = c_int_type(p->type, &ci);
+        int kind = value_checks[i].kind;
+        if (kind == CK_NONNULL ? is_int : !is_int)
+            continue;
+        if (!ci.is_signed && kind == CK_NONNEG)
+            continue;
+        if (!ci.is_signed && kind == CK_POSITIVE)
+            kind = CK_NONZERO;
+        static const char *const op[] = {"!", " < 0", " == 0", " <= 0"};
+        if (kind == CK_NONNULL)
+            sb_printf(o, "    if (!%s", pn);
+        else
+            sb_printf(o, "    if (%s%s", pn, op[kind]);
+        sb_printf(o,
+                  ") {\n"
+                  "        compat_invalid_arg(%s, __func__, \"%s\");\n"
+                  "        goto vc_error;\n"
+                  "    }\n",
+                  dom, pn);
+    }
 }
 
 /* ---- matching ---- */
@@ -887,8 +984,8 @@ bool compat_body(sbuf *o, const cfunc *f, const char *fail, const char **why)
               "    if (!(vc_conn = compat_obj_conn(%s, %s)))\n"
               "        goto vc_error;\n",
               f->params[0].name, k0->kind);
-    if (acl_writes(pr))
-        sb_puts(o, "    if (compat_readonly(vc_conn))\n        goto vc_error;\n");
+    readonly_checks(o, pr, f);
+    value_check_code(o, f, dom);
     sb_puts(o, sb_str(&g.checks));
     sb_puts(o, sb_str(&g.fill));
     sb_printf(o, "    if (compat_call(vc_conn, &vrpc_pd_%s, %s, %s) < 0)\n        goto vc_error;\n",
