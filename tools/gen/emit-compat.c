@@ -284,7 +284,8 @@ void emit_compat(const char *lib, const char *syms_path, const pvec *hand, sbuf 
     sb_puts(out, "\n#include <stdlib.h>\n#include <string.h>\n\n");
     sb_puts(out, sb_str(&body));
     sb_printf(out,
-              "/* The public functions of this library that fail with VIR_ERR_NO_SUPPORT. */\n"
+              "/* The public names of this library not implemented yet: functions failing\n"
+              " * with VIR_ERR_NO_SUPPORT, public variables left empty. */\n"
               "extern const char *const %s[];\n"
               "extern const unsigned int %s_count;\n"
               "const char *const %s[] = {\n",

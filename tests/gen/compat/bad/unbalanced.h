@@ -1,0 +1,2 @@
+/* SPDX-License-Identifier: MIT */
+int virDomainBroken(virDomainPtr domain, int x;

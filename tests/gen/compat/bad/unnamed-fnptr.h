@@ -1,0 +1,2 @@
+/* SPDX-License-Identifier: MIT */
+int virDomainCallback(virDomainPtr domain, void (*)(void *));
