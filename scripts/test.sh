@@ -35,7 +35,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 status=0
 meson test -C "$build" --print-errorlogs --num-processes 2 || status=1
 if [ "${VIRTRPC_SKIP_ASAN:-0}" != 1 ]; then
-    meson test -C "$asan" --print-errorlogs --num-processes 2 --suite unit --suite hostile --suite fuzz --suite faults --suite integration --suite transport --suite streams --suite loops || status=1
+    meson test -C "$asan" --print-errorlogs --num-processes 2 --suite unit --suite hostile --suite fuzz --suite faults --suite integration --suite transport --suite streams --suite loops --suite compat || status=1
     logs="$build/meson-logs/testlog.json $asan/meson-logs/testlog.json"
 else
     logs="$build/meson-logs/testlog.json"
