@@ -43,6 +43,34 @@ static inline long bench_maxrss_kb(void)
     return kb;
 }
 
+/* The shared objects mapped in this process now (distinct files whose
+ * name holds ".so" in /proc/self/maps), or -1. */
+static inline long bench_nso(void)
+{
+    char line[4352], seen[64][256];
+    long n = 0;
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f)) {
+        char *path = strchr(line, '/');
+        if (!path || !strstr(path, ".so"))
+            continue;
+        path[strcspn(path, "\n")] = '\0';
+        long i;
+        for (i = 0; i < n && i < 64; i++)
+            if (strncmp(seen[i], path, sizeof(seen[i]) - 1) == 0)
+                break;
+        if (i < n)
+            continue;
+        if (n < 64)
+            snprintf(seen[n], sizeof(seen[n]), "%s", path);
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
 /* CPU seconds (user + system) of the daemon whose pid is in
  * $BENCH_DAEMON_PID, or -1. */
 static inline double bench_daemon_cpu(void)
@@ -77,13 +105,14 @@ static inline void bench_start(void)
 }
 
 /* One line of key=value results: wall seconds, operations, CPU seconds of
- * this process and of the daemon during the workload, peak RSS. */
+ * this process and of the daemon during the workload, peak RSS, shared
+ * objects mapped at the end. */
 static inline void bench_report(long ops)
 {
     double wall = bench_now() - bench_t0, cpu = bench_cpu() - bench_c0;
     double d = bench_daemon_cpu();
-    printf("wall=%.6f ops=%ld cpu=%.6f maxrss_kb=%ld daemon_cpu=%.6f\n", wall, ops, cpu,
-           bench_maxrss_kb(), d >= 0 && bench_d0 >= 0 ? d - bench_d0 : -1);
+    printf("wall=%.6f ops=%ld cpu=%.6f maxrss_kb=%ld daemon_cpu=%.6f nso=%ld\n", wall, ops, cpu,
+           bench_maxrss_kb(), d >= 0 && bench_d0 >= 0 ? d - bench_d0 : -1, bench_nso());
 }
 
 #define BENCH_DIE(...)                                                                             \
