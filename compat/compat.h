@@ -77,7 +77,30 @@ struct _virConnect {
     virConnectCloseFunc close_cb;
     void *close_opaque;
     virFreeCallback close_free;
+    bool closing;  /* the last reference is gone: no close callback any more */
+    char *uri;     /* virConnectGetURI (the daemon's own after a probe) */
+    char *type;    /* virConnectGetType, asked once (under lock) */
+    int transport; /* compat_transport: what virConnectIsSecure/IsEncrypted know */
 };
+
+/* The transport of a connection, from its URI as libvirt's remote driver
+ * chooses it. */
+enum compat_transport {
+    COMPAT_TR_UNIX = 0,
+    COMPAT_TR_TLS,
+    COMPAT_TR_TCP,
+    COMPAT_TR_SSH, /* ssh, libssh, libssh2 */
+    COMPAT_TR_EXT,
+};
+
+/* Set by the event loop's registration (virEventRegisterImpl,
+ * virEventRegisterDefaultImpl): libvirt's client refuses keepalive without
+ * an event loop implementation, and so does virConnectSetKeepAlive. */
+extern atomic_bool compat_event_loop;
+
+/* Drop one reference of the connection (objects hold one each); the last
+ * one closes it. Returns the references left. */
+int compat_connect_unref(virConnectPtr conn);
 
 struct _virDomain {
     compat_obj o;
@@ -167,9 +190,16 @@ struct _virDomainCheckpoint {
  * The connection of a live object of the given kind (for COMPAT_CONNECT the
  * connection itself), or NULL after setting libvirt's error for an invalid
  * object of that kind (VIR_ERR_INVALID_CONN, VIR_ERR_INVALID_DOMAIN, ...),
- * as libvirt's argument checks do. Does not take a reference.
+ * as libvirt's argument checks do (the domain of an invalid connection
+ * depends on the calling function, hence the macro passing __func__). Does
+ * not take a reference.
  */
-virConnectPtr compat_obj_conn(const void *obj, compat_kind kind);
+virConnectPtr compat_obj_conn_at(const void *obj, compat_kind kind, const char *func);
+#define compat_obj_conn(obj, kind) compat_obj_conn_at((obj), (kind), __func__)
+
+/* libvirt's VIR_FROM_THIS of the source file that holds the public function
+ * `func` (the error domain of its argument checks). */
+int compat_func_domain(const char *func);
 
 /* Is the connection read-only? Sets VIR_ERR_OPERATION_DENIED when it is
  * (the check libvirt does before calls that change state) and returns
@@ -231,9 +261,10 @@ void compat_error_vrpc(int rc, const vrpc_error *err);
 /* VIR_ERR_INVALID_ARG naming the function and argument, as libvirt's
  * virCheckNonNullArg* / virCheckNonNegativeArg* checks do. `domain` is the
  * error domain libvirt's public API file of that function reports
- * (VIR_FROM_THIS there: VIR_FROM_DOMAIN for src/libvirt-domain.c,
- * VIR_FROM_NONE for libvirt-host.c and libvirt.c, VIR_FROM_NETWORK,
- * VIR_FROM_STORAGE, VIR_FROM_ADMIN, ...). */
+ * (VIR_FROM_THIS there: VIR_FROM_DOMAIN for src/libvirt-domain.c and
+ * src/libvirt-host.c, VIR_FROM_NONE for libvirt.c, VIR_FROM_NETWORK,
+ * VIR_FROM_STORAGE, VIR_FROM_ADMIN, ...; compat_func_domain() derives it
+ * from the function's name). */
 void compat_invalid_arg(int domain, const char *func, const char *arg);
 
 /* VIR_ERR_NO_MEMORY. */
@@ -260,6 +291,11 @@ int compat_call(virConnectPtr conn, const vrpc_proc *proc, const void *args, voi
 
 /* strdup() that sets VIR_ERR_NO_MEMORY on failure; NULL in, NULL out. */
 char *compat_strdup(const char *s);
+
+/* libvirt's UUID text: parse (32 hex digits, '-' or ' ' between pairs,
+ * white space around; 0 or -1) and format (VIR_UUID_STRING_BUFLEN bytes). */
+int compat_uuid_parse(const char *s, unsigned char *uuid);
+void compat_uuid_format(const unsigned char *uuid, char *buf);
 
 /* ---- typed parameters ---- */
 

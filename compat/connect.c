@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Connections: open (with libvirt's credential callbacks bridged to
+ * virtrpc's), references and close, and the virConnect* functions that
+ * libvirt's remote driver answers on the client side (URI, type, liveness,
+ * security of the transport, keepalive, close callback).
+ */
+#include "compat.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+atomic_bool compat_event_loop;
+
+/* ---- credentials ---- */
+
+static bool auth_has_type(const virConnectAuth *auth, int type)
+{
+    for (unsigned int i = 0; i < auth->ncredtype; i++)
+        if (auth->credtype[i] == type)
+            return true;
+    return false;
+}
+
+/* virtrpc's credential callback calling the application's virConnectAuth. */
+static int auth_bridge(vrpc_auth_cred *creds, size_t n, void *userdata)
+{
+    virConnectAuthPtr auth = userdata;
+    virConnectCredentialPtr vc;
+    int rc;
+
+    if (n == 0)
+        return 0;
+    if (n > 64)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!auth_has_type(auth, creds[i].type))
+            return -1; /* the application cannot answer this one */
+    vc = calloc(n, sizeof(*vc));
+    if (!vc)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        vc[i].type = creds[i].type;
+        vc[i].prompt = creds[i].prompt;
+        vc[i].challenge = creds[i].challenge;
+        vc[i].defresult = creds[i].defresult;
+    }
+    rc = auth->cb(vc, (unsigned int)n, auth->cbdata);
+    for (size_t i = 0; i < n; i++) {
+        if (rc < 0) {
+            free(vc[i].result);
+            continue;
+        }
+        /* The application's malloc()ed answer goes to virtrpc, which wipes
+         * and frees it. */
+        creds[i].result = vc[i].result;
+        creds[i].resultlen = vc[i].result ? strlen(vc[i].result) : 0;
+    }
+    free(vc);
+    return rc < 0 ? -1 : 0;
+}
+
+/* One line from stdin without its newline; echo off when asked and stdin
+ * is a terminal. NULL at end of file or on error. */
+static char *read_line(bool echo)
+{
+    char buf[1024];
+    struct termios old, quiet;
+    bool restore = false;
+    char *r;
+    size_t len;
+
+    if (!echo && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        restore = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+    }
+    r = fgets(buf, sizeof(buf), stdin);
+    if (restore) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stdout);
+    }
+    if (!r)
+        return NULL;
+    len = strlen(buf);
+    if (len && buf[len - 1] == '\n')
+        buf[--len] = '\0';
+    r = strdup(buf);
+    explicit_bzero(buf, sizeof(buf));
+    return r;
+}
+
+/* The default callback: asks on the terminal (stdout, stdin), as virsh
+ * users know it: "PROMPT: ", the answer on one line; an empty answer takes
+ * the default. */
+static int default_auth_cb(virConnectCredentialPtr cred, unsigned int ncred, void *cbdata)
+{
+    (void)cbdata;
+    for (unsigned int i = 0; i < ncred; i++) {
+        char *answer = NULL;
+        bool echo = true;
+
+        switch (cred[i].type) {
+        case VIR_CRED_EXTERNAL:
+            /* Only polkit's: nothing to type, the daemon decides. */
+            if (!cred[i].challenge || strcmp(cred[i].challenge, "PolicyKit") != 0)
+                return -1;
+            continue;
+        case VIR_CRED_PASSPHRASE:
+        case VIR_CRED_NOECHOPROMPT:
+            echo = false;
+            break;
+        case VIR_CRED_USERNAME:
+        case VIR_CRED_AUTHNAME:
+        case VIR_CRED_ECHOPROMPT:
+        case VIR_CRED_REALM:
+            break;
+        default:
+            return -1;
+        }
+        if (printf("%s: ", cred[i].prompt ? cred[i].prompt : "") < 0 || fflush(stdout) != 0)
+            return -1;
+        answer = read_line(echo);
+        if (!answer && ferror(stdin))
+            return -1;
+        if (!answer || !*answer) {
+            free(answer);
+            answer = strdup(cred[i].defresult ? cred[i].defresult : "");
+            if (!answer)
+                return -1;
+        }
+        cred[i].result = answer;
+        cred[i].resultlen = (unsigned int)strlen(answer);
+    }
+    return 0;
+}
+
+static int default_credtypes[] = {
+    VIR_CRED_AUTHNAME,   VIR_CRED_ECHOPROMPT,   VIR_CRED_REALM,
+    VIR_CRED_PASSPHRASE, VIR_CRED_NOECHOPROMPT, VIR_CRED_EXTERNAL,
+};
+
+static virConnectAuth default_auth = {
+    default_credtypes,
+    sizeof(default_credtypes) / sizeof(default_credtypes[0]),
+    default_auth_cb,
+    NULL,
+};
+
+virConnectAuthPtr virConnectAuthPtrDefault = &default_auth;
+
+/* ---- open ---- */
+
+/* The transport libvirt's remote driver would use for the URI. */
+static int uri_transport(const char *uri, const vrpc_conn *c)
+{
+    const char *colon, *plus, *host;
+    size_t tlen;
+
+    if (vrpc_conn_get_socket_path(c))
+        return COMPAT_TR_UNIX;
+    if (!uri || !(colon = strchr(uri, ':')))
+        return COMPAT_TR_UNIX;
+    plus = memchr(uri, '+', (size_t)(colon - uri));
+    if (plus) {
+        const char *t = plus + 1;
+
+        tlen = (size_t)(colon - t);
+        if (tlen == 3 && strncmp(t, "tls", 3) == 0)
+            return COMPAT_TR_TLS;
+        if (tlen == 3 && strncmp(t, "tcp", 3) == 0)
+            return COMPAT_TR_TCP;
+        if (tlen == 3 && strncmp(t, "ext", 3) == 0)
+            return COMPAT_TR_EXT;
+        if ((tlen == 3 && strncmp(t, "ssh", 3) == 0) ||
+            (tlen == 6 && strncmp(t, "libssh", 6) == 0) ||
+            (tlen == 7 && strncmp(t, "libssh2", 7) == 0))
+            return COMPAT_TR_SSH;
+        return COMPAT_TR_UNIX;
+    }
+    /* No transport: TLS to a server, the local socket without one. */
+    if (strncmp(colon, "://", 3) != 0)
+        return COMPAT_TR_UNIX;
+    host = colon + 3;
+    return (*host && *host != '/' && *host != '?') ? COMPAT_TR_TLS : COMPAT_TR_UNIX;
+}
+
+static virConnectPtr open_conn(const char *name, virConnectAuthPtr auth, unsigned int flags)
+{
+    unsigned int vflags = 0;
+    vrpc_error *err = NULL;
+    vrpc_conn *c = NULL;
+    virConnectPtr conn;
+    const char *uri;
+    int rc;
+
+    compat_reset();
+    if (flags & VIR_CONNECT_RO)
+        vflags |= VRPC_OPEN_READONLY;
+    if (flags & VIR_CONNECT_NO_ALIASES)
+        vflags |= VRPC_OPEN_NO_ALIASES;
+    rc = vrpc_conn_open_auth(&c, name, vflags, auth && auth->cb ? auth_bridge : NULL, auth, &err);
+    if (rc < 0) {
+        compat_error_vrpc(rc, err);
+        vrpc_free(err);
+        if (rc == VRPC_E_URI && virGetLastErrorCode() == VIR_ERR_INVALID_ARG &&
+            virGetLastErrorDomain() == VIR_FROM_URI) {
+            /* libvirt reports a URI it cannot use as an internal error of
+             * the URI domain. */
+            virGetLastError()->code = VIR_ERR_INTERNAL_ERROR;
+        }
+        compat_dispatch(NULL);
+        return NULL;
+    }
+    conn = calloc(1, sizeof(*conn));
+    if (!conn || pthread_mutex_init(&conn->lock, NULL) != 0) {
+        free(conn);
+        vrpc_conn_close(c);
+        compat_no_memory();
+        compat_dispatch(NULL);
+        return NULL;
+    }
+    conn->o.magic = COMPAT_MAGIC(COMPAT_CONNECT);
+    atomic_init(&conn->o.refs, 1);
+    conn->c = c;
+    conn->flags = flags & VIR_CONNECT_RO;
+    uri = vrpc_conn_get_uri(c);
+    conn->transport = uri_transport(uri, c);
+    if (uri && *uri) {
+        conn->uri = strdup(uri);
+    } else {
+        /* Probed: the daemon says which URI it serves, as libvirt's remote
+         * driver asks it. */
+        vrpc_connect_get_uri_ret *ret = NULL;
+
+        if (compat_call(conn, &vrpc_pd_connect_get_uri, NULL, &ret) < 0) {
+            compat_connect_unref(conn);
+            compat_dispatch(NULL);
+            return NULL;
+        }
+        conn->uri = strdup(ret->uri);
+        vrpc_free(ret);
+    }
+    if (!conn->uri) {
+        compat_connect_unref(conn);
+        compat_no_memory();
+        compat_dispatch(NULL);
+        return NULL;
+    }
+    return conn;
+}
+
+virConnectPtr virConnectOpen(const char *name)
+{
+    return open_conn(name, NULL, 0);
+}
+
+virConnectPtr virConnectOpenReadOnly(const char *name)
+{
+    return open_conn(name, NULL, VIR_CONNECT_RO);
+}
+
+virConnectPtr virConnectOpenAuth(const char *name, virConnectAuthPtr auth, unsigned int flags)
+{
+    return open_conn(name, auth, flags);
+}
+
+/* ---- references and close ---- */
+
+int compat_connect_unref(virConnectPtr conn)
+{
+    int left = atomic_fetch_sub(&conn->o.refs, 1) - 1;
+    virFreeCallback close_free;
+    void *close_opaque;
+
+    if (left > 0)
+        return left;
+    pthread_mutex_lock(&conn->lock);
+    conn->closing = true; /* the client's own close is not reported */
+    close_free = conn->close_free;
+    close_opaque = conn->close_opaque;
+    conn->close_cb = NULL;
+    conn->close_free = NULL;
+    pthread_mutex_unlock(&conn->lock);
+    conn->o.magic = 0;
+    vrpc_conn_close(conn->c);
+    if (close_free)
+        close_free(close_opaque);
+    free(conn->err.message);
+    free(conn->err.str1);
+    free(conn->err.str2);
+    free(conn->err.str3);
+    free(conn->uri);
+    free(conn->type);
+    pthread_mutex_destroy(&conn->lock);
+    free(conn);
+    return 0;
+}
+
+int virConnectRef(virConnectPtr conn)
+{
+    compat_reset();
+    if (!compat_obj_conn(conn, COMPAT_CONNECT)) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    atomic_fetch_add(&conn->o.refs, 1);
+    return 0;
+}
+
+int virConnectClose(virConnectPtr conn)
+{
+    compat_reset();
+    if (!compat_obj_conn(conn, COMPAT_CONNECT)) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    /* As libvirt: 1 while references remain (objects hold one each), 0
+     * once the connection is closed. */
+    return compat_connect_unref(conn) > 0 ? 1 : 0;
+}
+
+/* ---- answered on the client side ---- */
+
+char *virConnectGetURI(virConnectPtr conn)
+{
+    char *s;
+
+    compat_reset();
+    if (!compat_obj_conn(conn, COMPAT_CONNECT)) {
+        compat_dispatch(NULL);
+        return NULL;
+    }
+    if (!(s = compat_strdup(conn->uri)))
+        compat_dispatch(conn);
+    return s;
+}
+
+const char *virConnectGetType(virConnectPtr conn)
+{
+    vrpc_connect_get_type_ret *ret = NULL;
+    const char *type;
+
+    compat_reset();
+    if (!compat_obj_conn(conn, COMPAT_CONNECT)) {
+        compat_dispatch(NULL);
+        return NULL;
+    }
+    /* Asked once and kept for the connection's life (the function returns
+     * a string the caller does not free), as libvirt's remote driver does;
+     * when the daemon cannot be asked libvirt answers with its driver's
+     * name, "remote", leaving the error set. */
+    pthread_mutex_lock(&conn->lock);
+    if (!conn->type && compat_call(conn, &vrpc_pd_connect_get_type, NULL, &ret) == 0) {
+        conn->type = strdup(ret->type);
+        vrpc_free(ret);
+    }
+    type = conn->type ? conn->type : "remote";
+    pthread_mutex_unlock(&conn->lock);
+    return type;
+}
+
+int virConnectIsAlive(virConnectPtr conn)
+{
+    compat_reset();
+    if (!compat_obj_conn(conn, COMPAT_CONNECT)) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    return vrpc_conn_get_status(conn->c) == 0 ? 1 : 0;
+}
+
+/* The daemon's CONNECT_IS_SECURE answer: 0/1, or -1 after the error. */
+static int daemon_secure(virConnectPtr conn)
+{
+    vrpc_connect_is_secure_ret *ret = NULL;
+    int secure;
+
+    if (compat_call(conn, &vrpc_pd_connect_is_secure, NULL, &ret) < 0)
+        return -1;
+    secure = ret->secure ? 1 : 0;
+    vrpc_free(ret);
+    return secure;
+}
+
+int virConnectIsSecure(virConnectPtr conn)
+{
+    int secure;
+
+    compat_reset();
+    if (!compat_obj_conn(conn, COMPAT_CONNECT)) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    if ((secure = daemon_secure(conn)) < 0) {
+        compat_dispatch(conn);
+        return -1;
+    }
+    /* Secure when the daemon says so and the transport is: everything but
+     * plain TCP and ext commands. */
+    return secure && conn->transport != COMPAT_TR_TCP && conn->transport != COMPAT_TR_EXT;
+}
+
+int virConnectIsEncrypted(virConnectPtr conn)
+{
+    int secure;
+
+    compat_reset();
+    if (!compat_obj_conn(conn, COMPAT_CONNECT)) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    if ((secure = daemon_secure(conn)) < 0) {
+        compat_dispatch(conn);
+        return -1;
+    }
+    /* Encrypted when the transport is (TLS) and the daemon says secure. */
+    return secure && conn->transport == COMPAT_TR_TLS;
+}
+
+int virConnectSetKeepAlive(virConnectPtr conn, int interval, unsigned int count)
+{
+    vrpc_error *err = NULL;
+    int rc;
+
+    compat_reset();
+    if (!compat_obj_conn(conn, COMPAT_CONNECT)) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    /* As libvirt: keepalive needs somebody to answer the daemon while the
+     * application is idle, i.e. an event loop implementation. */
+    if (!atomic_load(&compat_event_loop)) {
+        compat_error(VIR_FROM_REMOTE, VIR_ERR_INTERNAL_ERROR,
+                     "keepalive needs an event loop implementation (virEventRegisterImpl or "
+                     "virEventRegisterDefaultImpl) to answer the daemon");
+        compat_dispatch(conn);
+        return -1;
+    }
+    rc = vrpc_conn_set_keepalive(conn->c, interval > 0 ? (uint64_t)interval * VRPC_USEC_PER_SEC : 0,
+                                 count, &err);
+    if (rc == VRPC_E_UNSUPPORTED) {
+        vrpc_free(err);
+        return 1; /* the daemon does not support keepalive */
+    }
+    if (rc < 0) {
+        compat_error_vrpc(rc, err);
+        vrpc_free(err);
+        compat_dispatch(conn);
+        return -1;
+    }
+    return 0;
+}
+
+/* virtrpc's close callback: the application's, with the reason (libvirt's
+ * VIR_CONNECT_CLOSE_REASON_* have virtrpc's values). */
+static void close_trampoline(vrpc_conn *c, int reason, void *opaque)
+{
+    virConnectPtr conn = opaque;
+    virConnectCloseFunc cb;
+    void *data;
+
+    (void)c;
+    pthread_mutex_lock(&conn->lock);
+    cb = conn->closing ? NULL : conn->close_cb;
+    data = conn->close_opaque;
+    pthread_mutex_unlock(&conn->lock);
+    if (cb)
+        cb(conn, reason, data);
+}
+
+int virConnectRegisterCloseCallback(virConnectPtr conn, virConnectCloseFunc cb, void *opaque,
+                                    virFreeCallback freecb)
+{
+    vrpc_error *err = NULL;
+    int rc;
+
+    compat_reset();
+    if (!compat_obj_conn(conn, COMPAT_CONNECT)) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    if (!cb) {
+        compat_invalid_arg(compat_func_domain(__func__), __func__, "cb");
+        compat_dispatch(conn);
+        return -1;
+    }
+    pthread_mutex_lock(&conn->lock);
+    if (conn->close_cb) {
+        pthread_mutex_unlock(&conn->lock);
+        compat_error(VIR_FROM_REMOTE, VIR_ERR_OPERATION_INVALID,
+                     "a close callback is registered already on this connection");
+        compat_dispatch(conn);
+        return -1;
+    }
+    pthread_mutex_unlock(&conn->lock);
+    rc = vrpc_conn_set_close_callback(conn->c, close_trampoline, conn, NULL, &err);
+    if (rc < 0) {
+        compat_error_vrpc(rc, err);
+        vrpc_free(err);
+        compat_dispatch(conn);
+        return -1;
+    }
+    /* As in libvirt, the registration holds a reference to the
+     * connection: virConnectClose() returns 1 until it is unregistered. */
+    atomic_fetch_add(&conn->o.refs, 1);
+    pthread_mutex_lock(&conn->lock);
+    conn->close_cb = cb;
+    conn->close_opaque = opaque;
+    conn->close_free = freecb;
+    pthread_mutex_unlock(&conn->lock);
+    return 0;
+}
+
+int virConnectUnregisterCloseCallback(virConnectPtr conn, virConnectCloseFunc cb)
+{
+    vrpc_error *err = NULL;
+    virFreeCallback freecb;
+    void *opaque;
+    int rc;
+
+    compat_reset();
+    if (!compat_obj_conn(conn, COMPAT_CONNECT)) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    if (!cb) {
+        compat_invalid_arg(compat_func_domain(__func__), __func__, "cb");
+        compat_dispatch(conn);
+        return -1;
+    }
+    pthread_mutex_lock(&conn->lock);
+    if (conn->close_cb != cb) {
+        pthread_mutex_unlock(&conn->lock);
+        compat_error(VIR_FROM_REMOTE, VIR_ERR_OPERATION_INVALID,
+                     "this close callback is not the one registered on the connection");
+        compat_dispatch(conn);
+        return -1;
+    }
+    pthread_mutex_unlock(&conn->lock);
+    rc = vrpc_conn_set_close_callback(conn->c, NULL, NULL, NULL, &err);
+    if (rc < 0) {
+        compat_error_vrpc(rc, err);
+        vrpc_free(err);
+        compat_dispatch(conn);
+        return -1;
+    }
+    pthread_mutex_lock(&conn->lock);
+    freecb = conn->close_free;
+    opaque = conn->close_opaque;
+    conn->close_cb = NULL;
+    conn->close_free = NULL;
+    conn->close_opaque = NULL;
+    pthread_mutex_unlock(&conn->lock);
+    if (freecb)
+        freecb(opaque);
+    compat_connect_unref(conn); /* the registration's reference */
+    return 0;
+}
