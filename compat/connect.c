@@ -25,20 +25,35 @@ static bool auth_has_type(const virConnectAuth *auth, int type)
     return false;
 }
 
-/* virtrpc's credential callback calling the application's virConnectAuth. */
+/* What one open hands to the bridge below. */
+struct auth_ctx {
+    virConnectAuthPtr auth; /* NULL: the application gave no callback */
+    bool missing;           /* a credential it cannot answer was needed */
+};
+
+/* virtrpc's credential callback calling the application's virConnectAuth.
+ * libvirt offers SASL only the credential types the application lists
+ * (none without a callback), so a mechanism that needs another one is not
+ * usable: noted in ctx->missing, reported by open_conn() as libvirt does. */
 static int auth_bridge(vrpc_auth_cred *creds, size_t n, void *userdata)
 {
-    virConnectAuthPtr auth = userdata;
+    struct auth_ctx *ctx = userdata;
+    virConnectAuthPtr auth = ctx->auth;
     virConnectCredentialPtr vc;
     int rc;
 
     if (n == 0)
         return 0;
-    if (n > 64)
+    if (!auth || !auth->cb || n > 64) {
+        ctx->missing = true;
         return -1;
-    for (size_t i = 0; i < n; i++)
-        if (!auth_has_type(auth, creds[i].type))
-            return -1; /* the application cannot answer this one */
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!auth_has_type(auth, creds[i].type)) {
+            ctx->missing = true;
+            return -1;
+        }
+    }
     vc = calloc(n, sizeof(*vc));
     if (!vc)
         return -1;
@@ -190,6 +205,7 @@ static int uri_transport(const char *uri, const vrpc_conn *c)
 
 static virConnectPtr open_conn(const char *name, virConnectAuthPtr auth, unsigned int flags)
 {
+    struct auth_ctx ctx = {auth, false};
     unsigned int vflags = 0;
     vrpc_error *err = NULL;
     vrpc_conn *c = NULL;
@@ -202,10 +218,15 @@ static virConnectPtr open_conn(const char *name, virConnectAuthPtr auth, unsigne
         vflags |= VRPC_OPEN_READONLY;
     if (flags & VIR_CONNECT_NO_ALIASES)
         vflags |= VRPC_OPEN_NO_ALIASES;
-    rc = vrpc_conn_open_auth(&c, name, vflags, auth && auth->cb ? auth_bridge : NULL, auth, &err);
+    rc = vrpc_conn_open_auth(&c, name, vflags, auth_bridge, &ctx, &err);
     if (rc < 0) {
         compat_error_vrpc(rc, err);
         vrpc_free(err);
+        if (rc == VRPC_E_AUTH && ctx.missing) {
+            compat_error(VIR_FROM_RPC, VIR_ERR_AUTH_FAILED,
+                         "authentication failed: the SASL mechanism needs a credential the "
+                         "application's callback does not provide");
+        }
         if (rc == VRPC_E_URI && virGetLastErrorCode() == VIR_ERR_INVALID_ARG &&
             virGetLastErrorDomain() == VIR_FROM_URI) {
             /* libvirt reports a URI it cannot use as an internal error of
