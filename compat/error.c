@@ -332,6 +332,14 @@ int compat_call(virConnectPtr conn, const vrpc_proc *proc, const void *args, voi
     void *r = NULL;
     int rc;
 
+    if (vrpc_conn_get_status(conn->c) != 0) {
+        /* Known closed: libvirt's client fails such calls without sending,
+         * with an internal error of the RPC domain (the call that found the
+         * connection dead reported why). */
+        compat_error(VIR_FROM_RPC, VIR_ERR_INTERNAL_ERROR,
+                     "the connection to the daemon is closed");
+        return -1;
+    }
     rc = vrpc_call(conn->c, proc, args, ret ? &r : NULL, &err);
     if (rc < 0) {
         compat_error_vrpc(rc, err);
