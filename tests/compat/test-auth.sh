@@ -13,6 +13,11 @@ prog=$2
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
+# meson puts build/compat first in the loader's path: the daemons must not
+# load it (they take libvirt's private symbols), only our program does.
+ours_path=${LD_LIBRARY_PATH:-}
+unset LD_LIBRARY_PATH
+
 need saslpasswd2
 need_root_libvirtd
 use_tmp
@@ -39,8 +44,10 @@ fi
 uri="test+unix:///default?socket=$tmp/d/sys/run/libvirt-sock"
 
 for mode in good wrong refuse narrow none default; do
-    printf 'alice\nsecret\n' | "$prog" "$uri" $mode >"$tmp/ours.$mode" 2>&1
-    printf 'alice\nsecret\n' | LD_LIBRARY_PATH=$(dirname "$sys") "$prog" "$uri" $mode \
+    printf 'alice\nsecret\n' | LD_LIBRARY_PATH=$ours_path "$prog" "$uri" $mode >"$tmp/ours.$mode" 2>&1
+    # (libvirt.so and its SASL plugins leak: LeakSanitizer looks at ours only)
+    printf 'alice\nsecret\n' | ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+        LD_LIBRARY_PATH=$(dirname "$sys") "$prog" "$uri" $mode \
         >"$tmp/sys.$mode" 2>&1
     if cmp -s "$tmp/sys.$mode" "$tmp/ours.$mode"; then
         ok 0 "$mode: $(grep '^open:' "$tmp/ours.$mode")"
