@@ -375,12 +375,25 @@ const char *virConnectGetType(virConnectPtr conn)
      * when the daemon cannot be asked libvirt answers with its driver's
      * name, "remote", leaving the error set. */
     pthread_mutex_lock(&conn->lock);
-    if (!conn->type && compat_call(conn, &vrpc_pd_connect_get_type, NULL, &ret) == 0) {
-        conn->type = strdup(ret->type);
-        vrpc_free(ret);
-    }
-    type = conn->type ? conn->type : "remote";
+    type = conn->type;
     pthread_mutex_unlock(&conn->lock);
+    if (type)
+        return type;
+    /* Asked without the lock (callbacks take it); the first answer stays. */
+    if (compat_call(conn, &vrpc_pd_connect_get_type, NULL, &ret) == 0) {
+        char *t = strdup(ret->type);
+
+        vrpc_free(ret);
+        pthread_mutex_lock(&conn->lock);
+        if (!conn->type)
+            conn->type = t;
+        else
+            free(t);
+        type = conn->type;
+        pthread_mutex_unlock(&conn->lock);
+    }
+    if (!type)
+        type = "remote";
     return type;
 }
 

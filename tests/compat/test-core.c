@@ -14,6 +14,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -451,6 +452,11 @@ static void *thread_main(void *arg)
     return (void *)bad;
 }
 
+static void *type_main(void *arg)
+{
+    return (void *)virConnectGetType(arg);
+}
+
 static void test_threads(void)
 {
     virConnectPtr c = virConnectOpen(sys_uri);
@@ -473,6 +479,29 @@ static void test_threads(void)
     TAP_OK(virGetLastErrorCode() == VIR_ERR_INVALID_DOMAIN,
            "the main thread's error is untouched by the others");
     virConnectClose(c);
+
+    /* The type asked by several threads at once: one string for all. */
+    c = virConnectOpen(sys_uri);
+    if (c) {
+        void *types[NTHREADS];
+        int same = 1;
+
+        for (int i = 0; i < NTHREADS; i++)
+            pthread_create(&t[i], NULL, type_main, c);
+        for (int i = 0; i < NTHREADS; i++)
+            pthread_join(t[i], &types[i]);
+        for (int i = 0; i < NTHREADS; i++)
+            same = same && types[i] && strcmp(types[i], "TEST") == 0;
+        TAP_OK(same, "virConnectGetType from %d threads at once: TEST for each", NTHREADS);
+        /* libvirt.so may ask twice and keep the last answer; virtrpc's
+         * keeps the first, so every caller has the one string. */
+        if (dlsym(RTLD_DEFAULT, "compat_reset")) {
+            for (int i = 0; i < NTHREADS; i++)
+                same = same && types[i] == virConnectGetType(c);
+            TAP_OK(same, "the one kept string for each (virtrpc's library)");
+        }
+        virConnectClose(c);
+    }
 }
 
 int main(void)
