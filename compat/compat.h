@@ -202,9 +202,10 @@ virConnectPtr compat_obj_conn_at(const void *obj, compat_kind kind, const char *
 int compat_func_domain(const char *func);
 
 /* Is the connection read-only? Sets VIR_ERR_OPERATION_DENIED when it is
- * (the check libvirt does before calls that change state) and returns
- * true. */
-bool compat_readonly(virConnectPtr conn);
+ * (the check libvirt does before calls that change state, in the calling
+ * function's error domain: the macro passes __func__) and returns true. */
+bool compat_readonly_at(virConnectPtr conn, const char *func);
+#define compat_readonly(conn) compat_readonly_at((conn), __func__)
 
 /*
  * From the wire to an object: a new object (one reference, owned by the

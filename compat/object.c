@@ -132,12 +132,12 @@ virConnectPtr compat_obj_conn_at(const void *obj, compat_kind kind, const char *
     return NULL;
 }
 
-bool compat_readonly(virConnectPtr conn)
+bool compat_readonly_at(virConnectPtr conn, const char *func)
 {
     if (!(conn->flags & VIR_CONNECT_RO))
         return false;
-    compat_error(VIR_FROM_NONE, VIR_ERR_OPERATION_DENIED,
-                 "the connection is read-only: this operation changes state");
+    compat_error(compat_func_domain(func), VIR_ERR_OPERATION_DENIED,
+                 "%s changes state: refused on a read-only connection", func ? func : "the call");
     return true;
 }
 
