@@ -32,6 +32,17 @@ else
     echo "1..$n"
     exit 1
 fi
+# The libvirt-compatible libraries of that tree: every public name of its
+# .syms files in its node (tests/compat/check-symbols.sh, its TAP lines
+# renumbered into this test's).
+if [ -f "$tmp/b/compat/libvirt.so.0" ]; then
+    sh "$src/tests/compat/check-symbols.sh" "$tmp/b/compat" "$lv" >"$tmp/compat.tap" 2>&1
+    rc=$?
+    grep -E '^not ok ' "$tmp/compat.tap" | while IFS= read -r line; do
+        echo "# $line"
+    done
+    ok $rc "the four libvirt-compatible libraries build from libvirt $ver with its public symbols"
+fi
 vrpc="$tmp/b/cli/virtrpc"
 "$vrpc" version >"$tmp/version.out" 2>&1
 grep -q "libvirt $ver" "$tmp/version.out"
