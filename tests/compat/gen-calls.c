@@ -37,12 +37,6 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int cmp_int(const void *a, const void *b)
-{
-    int x = *(const int *)a, y = *(const int *)b;
-    return (x > y) - (x < y);
-}
-
 static void names(const char *what, int n, char **v)
 {
     if (n < 0) {
@@ -98,17 +92,6 @@ int main(int argc, char **argv)
     /* connection */
     number("NumOfDomains", virConnectNumOfDomains(c));
     number("NumOfDefinedDomains", virConnectNumOfDefinedDomains(c));
-    int ids[64];
-    int n = virConnectListDomains(c, ids, 64);
-    if (n < 0) {
-        err("ListDomains", 1);
-    } else {
-        qsort(ids, (size_t)n, sizeof(int), cmp_int);
-        printf("ListDomains: %d:", n);
-        for (int i = 0; i < n; i++)
-            printf(" %d", ids[i]);
-        printf("\n");
-    }
     char *nm[64];
     names("ListDefinedDomains", virConnectListDefinedDomains(c, nm, 64), nm);
     names("ListDefinedDomains max 0", virConnectListDefinedDomains(c, nm, 0), nm);
