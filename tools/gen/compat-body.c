@@ -781,12 +781,16 @@ static bool map_reply(gen *g)
                 return false;
             }
         } else {
-            if (tl < 2 || strcmp(p->type + tl - 2, " *") != 0) {
+            /* T *name: "int *" -> "int", "char **" -> "char *" */
+            if (tl < 2 || p->type[tl - 1] != '*') {
                 g->why =
                     xasprintf("reply member '%s' vs parameter %s (%s)", d->name, p->name, p->type);
                 return false;
             }
-            char *base = xstrndup(p->type, tl - 2);
+            size_t bl = tl - 1;
+            while (bl > 0 && p->type[bl - 1] == ' ')
+                bl--;
+            char *base = xstrndup(p->type, bl);
             char *dst = xasprintf("*%s", p->name);
             if (!store(g, dst, base, d, xasprintf("vc_ret->%s", d->name), false)) {
                 g->why =
