@@ -203,6 +203,67 @@ static int uri_transport(const char *uri, const vrpc_conn *c)
     return (*host && *host != '/' && *host != '?') ? COMPAT_TR_TLS : COMPAT_TR_UNIX;
 }
 
+static bool is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* Does the URI parse at all (RFC 3986's generic syntax, as far as libvirt's
+ * parser checks it): a scheme, no space or control character, valid
+ * percent-encodings, a numeric port? NULL (the default URI) counts as
+ * parsed. */
+static bool uri_syntax_ok(const char *u)
+{
+    const char *p, *auth, *end, *colon;
+
+    if (!u || !*u)
+        return true;
+    if (!((*u >= 'a' && *u <= 'z') || (*u >= 'A' && *u <= 'Z')))
+        return false;
+    for (p = u + 1; *p && *p != ':'; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '+' || *p == '-' || *p == '.'))
+            return false;
+    if (*p != ':')
+        return false;
+    for (const char *q = u; *q; q++) {
+        if ((unsigned char)*q <= ' ' || *q == 0x7f)
+            return false;
+        if (*q == '%' && !(is_hex(q[1]) && is_hex(q[2])))
+            return false;
+    }
+    if (strncmp(p, "://", 3) != 0)
+        return true;
+    auth = p + 3;
+    end = auth + strcspn(auth, "/?#");
+    if (*auth == '[') {
+        const char *close = memchr(auth, ']', (size_t)(end - auth));
+
+        if (!close)
+            return false;
+        colon = close + 1 < end && close[1] == ':' ? close + 1 : NULL;
+    } else {
+        colon = NULL;
+        for (const char *q = auth; q < end; q++)
+            if (*q == ':')
+                colon = q;
+        if (colon && memchr(colon, '@', (size_t)(end - colon)))
+            colon = NULL;
+    }
+    if (colon) {
+        unsigned long port = 0;
+
+        for (const char *q = colon + 1; q < end; q++) {
+            if (*q < '0' || *q > '9')
+                return false;
+            port = port * 10 + (unsigned long)(*q - '0');
+            if (port > 65535)
+                return false;
+        }
+    }
+    return true;
+}
+
 static virConnectPtr open_conn(const char *name, virConnectAuthPtr auth, unsigned int flags)
 {
     struct auth_ctx ctx = {auth, false};
@@ -229,9 +290,14 @@ static virConnectPtr open_conn(const char *name, virConnectAuthPtr auth, unsigne
         }
         if (rc == VRPC_E_URI && virGetLastErrorCode() == VIR_ERR_INVALID_ARG &&
             virGetLastErrorDomain() == VIR_FROM_URI) {
-            /* libvirt reports a URI it cannot use as an internal error of
-             * the URI domain. */
-            virGetLastError()->code = VIR_ERR_INTERNAL_ERROR;
+            /* libvirt reports a URI it cannot parse as an internal error of
+             * the URI domain, and one its remote driver cannot use (unknown
+             * transport, a parameter's value) as an invalid argument of the
+             * remote domain. */
+            if (uri_syntax_ok(name))
+                virGetLastError()->domain = VIR_FROM_REMOTE;
+            else
+                virGetLastError()->code = VIR_ERR_INTERNAL_ERROR;
         }
         compat_dispatch(NULL);
         return NULL;

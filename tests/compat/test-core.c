@@ -180,6 +180,13 @@ static void test_open_failures(void)
     c = virConnectOpen("::not a uri");
     TAP_OK(!c && virGetLastError(), "an unparsable URI fails");
     trace("open unparsable URI", c ? 0 : -1, 0);
+    /* URIs that parse but libvirt's remote driver cannot use */
+    c = virConnectOpen("bogus+scheme://x/y");
+    TAP_OK(!c && err_is(VIR_ERR_INVALID_ARG, VIR_FROM_REMOTE), "an unknown transport");
+    trace("open unknown transport", c ? 0 : -1, 0);
+    c = virConnectOpenReadOnly("test+unix:///default?proxy=zz");
+    TAP_OK(!c && err_is(VIR_ERR_INVALID_ARG, VIR_FROM_REMOTE), "an unknown proxy= value");
+    trace("open unknown proxy", c ? 0 : -1, 0);
 }
 
 struct closecb {
