@@ -14,6 +14,8 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include <virtrpc/protocol.h>
+
 #include <dlfcn.h>
 #include <math.h>
 #include <stdbool.h>
@@ -358,6 +360,134 @@ static void run(lib *ours, lib *sys, const char *what, step_fn fn, long long wan
     tap_ok(ok, "%s%s%s", what, ok ? "" : ": ", why);
 }
 
+/* ---- the wire conversions of compat.h (exported in libvirt.so.0's
+ * private node for the other compat libraries) ---- */
+
+typedef int (*to_wire_fn)(const virTypedParameter *, int, vrpc_typed_param **);
+typedef int (*from_wire_fn)(const vrpc_typed_param *, uint32_t, virTypedParameterPtr *, int *);
+typedef int (*fill_fn)(const vrpc_typed_param *, uint32_t, virTypedParameterPtr, int *);
+
+static int last_code(lib *l)
+{
+    virErrorPtr e = l->last_error();
+    return e ? e->code : 0;
+}
+
+static void wire_tests(lib *l)
+{
+    to_wire_fn to_wire = (to_wire_fn)dlsym(l->h, "compat_params_to_wire");
+    from_wire_fn from_wire = (from_wire_fn)dlsym(l->h, "compat_params_from_wire");
+    fill_fn fill = (fill_fn)dlsym(l->h, "compat_params_fill");
+    if (!tap_ok(to_wire && from_wire && fill, "the wire conversions are exported"))
+        return;
+
+    virTypedParameter p[7];
+    memset(p, 0, sizeof(p));
+    static const char *const names[] = {"i", "ui", "l", "ul", "d", "b", "s"};
+    for (int i = 0; i < 7; i++) {
+        strcpy(p[i].field, names[i]);
+        p[i].type = i + 1;
+    }
+    p[0].value.i = -5;
+    p[1].value.ui = 4000000000u;
+    p[2].value.l = -(1LL << 50);
+    p[3].value.ul = ~0ULL;
+    p[4].value.d = 0.125;
+    p[5].value.b = 1;
+    p[6].value.s = (char *)"text";
+    vrpc_typed_param *w = NULL;
+    int rc = to_wire(p, 7, &w);
+    bool ok = rc == 0 && w;
+    for (int i = 0; ok && i < 7; i++)
+        ok = w[i].field == p[i].field && w[i].value.type == i + 1;
+    ok = ok && w[0].value.u.i == -5 && w[1].value.u.ui == 4000000000u &&
+         w[2].value.u.l == -(1LL << 50) && w[3].value.u.ul == ~0ULL && w[4].value.u.d == 0.125 &&
+         w[5].value.u.b == 1 && strcmp(w[6].value.u.s, "text") == 0;
+    tap_ok(ok, "to_wire: every type, fields pointing into the caller's array");
+
+    /* back: a new array with copies of the strings */
+    virTypedParameterPtr back = NULL;
+    int n = -1;
+    rc = from_wire(w, 7, &back, &n);
+    ok = rc == 0 && n == 7 && back;
+    for (int i = 0; ok && i < 7; i++)
+        ok = strcmp(back[i].field, p[i].field) == 0 && back[i].type == p[i].type;
+    ok = ok && back[0].value.i == -5 && back[1].value.ui == 4000000000u &&
+         back[2].value.l == -(1LL << 50) && back[3].value.ul == ~0ULL && back[4].value.d == 0.125 &&
+         back[5].value.b == 1 && back[6].value.s != p[6].value.s &&
+         strcmp(back[6].value.s, "text") == 0;
+    tap_ok(ok, "from_wire: the same values back, the string copied");
+    l->free_(back, n);
+
+    /* into the caller's array: room checked first */
+    virTypedParameter room[7];
+    n = 6;
+    rc = fill(w, 7, room, &n);
+    tap_ok(rc == -1 && last_code(l) == VIR_ERR_RPC && n == 6,
+           "fill: 7 parameters for room for 6 fail with VIR_ERR_RPC");
+    n = 7;
+    rc = fill(w, 7, room, &n);
+    tap_ok(rc == 0 && n == 7 && strcmp(room[6].value.s, "text") == 0 && room[3].value.ul == ~0ULL,
+           "fill: 7 parameters into room for 7");
+    l->clear(room, n);
+    n = 3;
+    rc = fill(w, 0, NULL, &n);
+    tap_ok(rc == 0 && n == 0, "fill: none sets the count to 0");
+    free(w);
+
+    /* the bounds */
+    w = (vrpc_typed_param *)1;
+    tap_ok(to_wire(p, 0, &w) == 0 && w == NULL, "to_wire: no parameters, no array");
+    memset(p[2].field, 'z', sizeof(p[2].field));
+    w = NULL;
+    rc = to_wire(p, 7, &w);
+    tap_ok(rc == -1 && w == NULL && last_code(l) == VIR_ERR_INVALID_ARG,
+           "to_wire: a name filling the field without a terminator is refused");
+    strcpy(p[2].field, "l");
+    p[6].value.s = NULL;
+    rc = to_wire(p, 7, &w);
+    tap_ok(rc == -1 && last_code(l) == VIR_ERR_INVALID_ARG, "to_wire: a NULL string is refused");
+    p[6].value.s = (char *)"text";
+    p[4].type = 0;
+    rc = to_wire(p, 7, &w);
+    tap_ok(rc == -1 && last_code(l) == VIR_ERR_RPC, "to_wire: an unset type is refused");
+    p[4].type = VIR_TYPED_PARAM_STRING + 1;
+    rc = to_wire(p, 7, &w);
+    tap_ok(rc == -1 && last_code(l) == VIR_ERR_RPC, "to_wire: an unknown type is refused");
+
+    char name79[80], name80[81];
+    memset(name79, 'a', 79);
+    name79[79] = '\0';
+    memset(name80, 'b', 80);
+    name80[80] = '\0';
+    vrpc_typed_param ws[3] = {
+        {.field = "str", .value = {.type = VIR_TYPED_PARAM_STRING, .u.s = "v"}},
+        {.field = name79, .value = {.type = VIR_TYPED_PARAM_INT, .u.i = 1}},
+        {.field = name80, .value = {.type = VIR_TYPED_PARAM_INT, .u.i = 2}},
+    };
+    back = NULL;
+    rc = from_wire(ws, 2, &back, &n);
+    tap_ok(rc == 0 && n == 2 && strcmp(back[1].field, name79) == 0,
+           "from_wire: a 79-byte name fits");
+    l->free_(back, n);
+    back = (virTypedParameterPtr)1;
+    rc = from_wire(ws, 3, &back, &n);
+    tap_ok(rc == -1 && back == NULL && n == 0 && last_code(l) == VIR_ERR_INTERNAL_ERROR,
+           "from_wire: an 80-byte name from the daemon is refused (and the string before freed)");
+    ws[2].field = "t";
+    ws[2].value.type = 99;
+    rc = from_wire(ws, 3, &back, &n);
+    tap_ok(rc == -1 && back == NULL && last_code(l) == VIR_ERR_RPC,
+           "from_wire: an unknown type from the daemon is refused");
+    n = 3;
+    rc = fill(ws, 3, room, &n);
+    tap_ok(rc == -1 && last_code(l) == VIR_ERR_RPC,
+           "fill: an unknown type from the daemon is refused (and the string before freed)");
+    rc = from_wire(ws, 0, &back, &n);
+    tap_ok(rc == 0 && n == 0 && back != NULL, "from_wire: no parameters, an empty array");
+    l->free_(back, n);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -484,6 +614,7 @@ int main(int argc, char **argv)
     if (sys)
         sys->free_(sys->params, sys->n);
     tap_ok(1, "Free and NULL arrays");
+    wire_tests(&ours);
     tap_done();
     return tap_failed ? 1 : 0;
 }
