@@ -1240,3 +1240,277 @@ int virDomainGetControlInfo(virDomainPtr domain, virDomainControlInfoPtr info, u
     vrpc_free(r);
     return 0;
 }
+
+/* ---- more of the same kinds: caller-sized arrays and structs, typed
+ * parameters ---- */
+
+char *virDomainGetSchedulerType(virDomainPtr domain, int *nparams)
+{
+    compat_reset();
+    virConnectPtr conn = compat_obj_conn(domain, COMPAT_DOMAIN);
+    if (!conn) {
+        compat_dispatch(NULL);
+        return NULL;
+    }
+    vrpc_domain_get_scheduler_type_args a;
+    compat_domain_to(domain, &a.dom);
+    vrpc_domain_get_scheduler_type_ret *r = NULL;
+    if (compat_call(conn, &vrpc_pd_domain_get_scheduler_type, &a, &r) < 0) {
+        compat_dispatch(conn);
+        return NULL;
+    }
+    char *type = compat_strdup(r->type ? r->type : "");
+    if (type && nparams)
+        *nparams = r->nparams;
+    vrpc_free(r);
+    if (!type)
+        compat_dispatch(conn);
+    return type;
+}
+
+int virDomainSetPerfEvents(virDomainPtr domain, virTypedParameterPtr params, int nparams,
+                           unsigned int flags)
+{
+    ENTER_DOMAIN(domain)
+    if (denied_read_only(conn, __func__))
+        return fail(conn);
+    if (!params) {
+        arg_null(__func__, "params");
+        return fail(conn);
+    }
+    if (nparams <= 0) {
+        arg_bad(__func__, "nparams", "greater than zero");
+        return fail(conn);
+    }
+    vrpc_domain_set_perf_events_args a = {.params = {(uint32_t)nparams, NULL}, .flags = flags};
+    if (compat_params_to_wire(params, nparams, &a.params.items) < 0)
+        return fail(conn);
+    compat_domain_to(domain, &a.dom);
+    int rc = compat_call(conn, &vrpc_pd_domain_set_perf_events, &a, NULL);
+    free(a.params.items);
+    return rc < 0 ? fail(conn) : 0;
+}
+
+int virDomainGetGuestVcpus(virDomainPtr domain, virTypedParameterPtr *params, unsigned int *nparams,
+                           unsigned int flags)
+{
+    ENTER_DOMAIN(domain)
+    if (denied_read_only(conn, __func__))
+        return fail(conn);
+    if (!params) {
+        arg_null(__func__, "params");
+        return fail(conn);
+    }
+    if (!nparams) {
+        arg_null(__func__, "nparams");
+        return fail(conn);
+    }
+    vrpc_domain_get_guest_vcpus_args a = {.flags = flags};
+    compat_domain_to(domain, &a.dom);
+    vrpc_domain_get_guest_vcpus_ret *r = NULL;
+    if (compat_call(conn, &vrpc_pd_domain_get_guest_vcpus, &a, &r) < 0)
+        return fail(conn);
+    int n = 0;
+    int rc = compat_params_from_wire(r->params.items, r->params.n, params, &n);
+    vrpc_free(r);
+    if (rc < 0)
+        return fail(conn);
+    *nparams = (unsigned int)n;
+    return 0;
+}
+
+int virNetworkPortGetParameters(virNetworkPortPtr port, virTypedParameterPtr *params, int *nparams,
+                                unsigned int flags)
+{
+    compat_reset();
+    virConnectPtr conn = compat_obj_conn(port, COMPAT_NETWORK_PORT);
+    if (!conn) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    if (!params || !nparams) {
+        /* libvirt checks neither and would crash */
+        compat_error(VIR_FROM_NETWORK, VIR_ERR_INVALID_ARG, "%s: the argument %s is NULL", __func__,
+                     params ? "nparams" : "params");
+        return fail(conn);
+    }
+    vrpc_network_port_get_parameters_args a = {.flags = flags};
+    compat_network_port_to(port, &a.port);
+    vrpc_network_port_get_parameters_ret *r = NULL;
+    if (compat_call(conn, &vrpc_pd_network_port_get_parameters, &a, &r) < 0)
+        return fail(conn);
+    int rc = compat_params_from_wire(r->params.items, r->params.n, params, nparams);
+    vrpc_free(r);
+    return rc < 0 ? fail(conn) : 0;
+}
+
+int virConnectListDomains(virConnectPtr conn, int *ids, int maxids)
+{
+    ENTER_CONN(conn)
+    if (!ids && maxids) {
+        arg_null(__func__, "ids");
+        return fail(conn);
+    }
+    if (maxids < 0) {
+        arg_bad(__func__, "maxids", "zero or more");
+        return fail(conn);
+    }
+    if (maxids > VRPC_DOMAIN_LIST_MAX) {
+        request_too_big(__func__, "domains", (unsigned long long)maxids, VRPC_DOMAIN_LIST_MAX);
+        return fail(conn);
+    }
+    vrpc_connect_list_domains_args a = {.maxids = maxids};
+    vrpc_connect_list_domains_ret *r = NULL;
+    if (compat_call(conn, &vrpc_pd_connect_list_domains, &a, &r) < 0)
+        return fail(conn);
+    int rv = -1;
+    if (r->ids.n > (uint32_t)maxids) {
+        reply_too_big(__func__, "domain IDs", r->ids.n, (unsigned long long)maxids);
+    } else {
+        for (uint32_t i = 0; i < r->ids.n; i++)
+            ids[i] = r->ids.items[i];
+        rv = (int)r->ids.n;
+    }
+    vrpc_free(r);
+    return rv < 0 ? fail(conn) : rv;
+}
+
+int virNodeGetFreePages(virConnectPtr conn, unsigned int npages, unsigned int *pages, int startCell,
+                        unsigned int cellCount, unsigned long long *counts, unsigned int flags)
+{
+    ENTER_CONN(conn)
+    if (npages == 0) {
+        arg_bad(__func__, "npages", "non-zero");
+        return fail(conn);
+    }
+    if (!pages) {
+        arg_null(__func__, "pages");
+        return fail(conn);
+    }
+    if (cellCount == 0) {
+        arg_bad(__func__, "cellCount", "non-zero");
+        return fail(conn);
+    }
+    if (!counts) {
+        arg_null(__func__, "counts");
+        return fail(conn);
+    }
+    unsigned long long room = (unsigned long long)npages * cellCount;
+    if (room > VRPC_NODE_MAX_CELLS) {
+        request_too_big(__func__, "page counts", room, VRPC_NODE_MAX_CELLS);
+        return fail(conn);
+    }
+    vrpc_node_get_free_pages_args a = {
+        .pages = {npages, pages}, .startCell = startCell, .cellCount = cellCount, .flags = flags};
+    vrpc_node_get_free_pages_ret *r = NULL;
+    if (compat_call(conn, &vrpc_pd_node_get_free_pages, &a, &r) < 0)
+        return fail(conn);
+    int rv = -1;
+    if (r->counts.n > room) {
+        reply_too_big(__func__, "page counts", r->counts.n, room);
+    } else {
+        if (r->counts.n)
+            memcpy(counts, r->counts.items, r->counts.n * sizeof(*counts));
+        rv = (int)r->counts.n;
+    }
+    vrpc_free(r);
+    return rv < 0 ? fail(conn) : rv;
+}
+
+int virNodeAllocPages(virConnectPtr conn, unsigned int npages, unsigned int *pageSizes,
+                      unsigned long long *pageCounts, int startCell, unsigned int cellCount,
+                      unsigned int flags)
+{
+    ENTER_CONN(conn)
+    if (denied_read_only(conn, __func__))
+        return fail(conn);
+    if (npages == 0) {
+        arg_bad(__func__, "npages", "non-zero");
+        return fail(conn);
+    }
+    if (!pageSizes) {
+        arg_null(__func__, "pageSizes");
+        return fail(conn);
+    }
+    if (!pageCounts) {
+        arg_null(__func__, "pageCounts");
+        return fail(conn);
+    }
+    if (cellCount == 0) {
+        arg_bad(__func__, "cellCount", "non-zero");
+        return fail(conn);
+    }
+    if (npages > VRPC_NODE_MAX_CELLS) {
+        request_too_big(__func__, "page sizes", npages, VRPC_NODE_MAX_CELLS);
+        return fail(conn);
+    }
+    vrpc_node_alloc_pages_args a = {.pageSizes = {npages, pageSizes},
+                                    .pageCounts = {npages, (uint64_t *)pageCounts},
+                                    .startCell = startCell,
+                                    .cellCount = cellCount,
+                                    .flags = flags};
+    vrpc_node_alloc_pages_ret *r = NULL;
+    if (compat_call(conn, &vrpc_pd_node_alloc_pages, &a, &r) < 0)
+        return fail(conn);
+    int rv = r->ret;
+    vrpc_free(r);
+    return rv < 0 ? fail(conn) : rv;
+}
+
+int virDomainGetBlockJobInfo(virDomainPtr dom, const char *disk, virDomainBlockJobInfoPtr info,
+                             unsigned int flags)
+{
+    if (info)
+        memset(info, 0, sizeof(*info));
+    ENTER_DOMAIN(dom)
+    if (!disk) {
+        arg_null(__func__, "disk");
+        return fail(conn);
+    }
+    if (!info) {
+        arg_null(__func__, "info");
+        return fail(conn);
+    }
+    vrpc_domain_get_block_job_info_args a = {.path = disk, .flags = flags};
+    compat_domain_to(dom, &a.dom);
+    vrpc_domain_get_block_job_info_ret *r = NULL;
+    if (compat_call(conn, &vrpc_pd_domain_get_block_job_info, &a, &r) < 0)
+        return fail(conn);
+    int rv = 0;
+    if (r->found) {
+        info->type = r->type;
+        info->bandwidth = r->bandwidth;
+        info->cur = r->cur;
+        info->end = r->end;
+        rv = 1;
+    }
+    vrpc_free(r);
+    return rv;
+}
+
+int virStorageVolGetInfoFlags(virStorageVolPtr vol, virStorageVolInfoPtr info, unsigned int flags)
+{
+    if (info)
+        memset(info, 0, sizeof(*info));
+    compat_reset();
+    virConnectPtr conn = compat_obj_conn(vol, COMPAT_STORAGE_VOL);
+    if (!conn) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    if (!info) {
+        compat_error(VIR_FROM_STORAGE, VIR_ERR_INVALID_ARG, "%s: the argument info is NULL",
+                     __func__);
+        return fail(conn);
+    }
+    vrpc_storage_vol_get_info_flags_args a = {.flags = flags};
+    compat_storage_vol_to(vol, &a.vol);
+    vrpc_storage_vol_get_info_flags_ret *r = NULL;
+    if (compat_call(conn, &vrpc_pd_storage_vol_get_info_flags, &a, &r) < 0)
+        return fail(conn);
+    info->type = r->type;
+    info->capacity = r->capacity;
+    info->allocation = r->allocation;
+    vrpc_free(r);
+    return 0;
+}

@@ -472,6 +472,94 @@ static void s_control(lib *l, int arg)
         out(l, " %u %u %llu", ci.state, ci.details, ci.stateTime);
 }
 
+static void s_schedtype(lib *l, int arg)
+{
+    int n = -7;
+    char *t = F(l, virDomainGetSchedulerType)(l->dom, arg ? NULL : &n);
+    result(l, t ? 0 : -1);
+    out(l, " '%s' n=%d", t ? t : "(NULL)", n);
+    free(t);
+}
+
+static void s_setperf(lib *l, int arg)
+{
+    virTypedParameter p[2];
+    memset(p, 0, sizeof(p));
+    strcpy(p[0].field, VIR_PERF_PARAM_CPU_CYCLES);
+    p[0].type = VIR_TYPED_PARAM_BOOLEAN;
+    p[0].value.b = arg == 0;
+    strcpy(p[1].field, VIR_PERF_PARAM_INSTRUCTIONS);
+    p[1].type = VIR_TYPED_PARAM_BOOLEAN;
+    p[1].value.b = 1;
+    int rc;
+    if (arg == 2)
+        rc = F(l, virDomainSetPerfEvents)(l->dom_ro, p, 2, 0);
+    else if (arg == 3)
+        rc = F(l, virDomainSetPerfEvents)(l->dom, p, 0, 0);
+    else if (arg == 4) {
+        memset(p[1].field, 'x', sizeof(p[1].field));
+        rc = F(l, virDomainSetPerfEvents)(l->dom, p, 2, 0);
+    } else
+        rc = F(l, virDomainSetPerfEvents)(l->dom, p, 2, VIR_DOMAIN_AFFECT_LIVE);
+    result(l, rc);
+    s_alloc(l, 0);
+}
+
+static void s_guestvcpus(lib *l, int arg)
+{
+    virTypedParameterPtr p = NULL;
+    unsigned int n = 0;
+    int rc = F(l, virDomainGetGuestVcpus)(arg ? l->dom_ro : l->dom, &p, &n, 0);
+    result(l, rc);
+    if (rc == 0)
+        params_out(l, p, (int)n);
+    F(l, virTypedParamsFree)(p, (int)n);
+}
+
+static void s_listdomains(lib *l, int arg)
+{
+    int ids[4] = {-9, -9, -9, -9};
+    int rc = F(l, virConnectListDomains)(l->conn, arg == 2 ? NULL : ids, arg == 3 ? -1 : arg);
+    result(l, rc);
+    for (int i = 0; i < 4; i++)
+        out(l, " %d", ids[i]);
+}
+
+static void s_freepages(lib *l, int arg)
+{
+    unsigned int pages[2] = {4, 2048};
+    unsigned long long counts[8];
+    memset(counts, 0x5a, sizeof(counts));
+    int rc;
+    if (arg == 0)
+        rc = F(l, virNodeGetFreePages)(l->conn, 2, pages, 0, 2, counts, 0);
+    else if (arg == 1)
+        rc = F(l, virNodeGetFreePages)(l->conn, 1, pages, 1, 1, counts, 0);
+    else if (arg == 2)
+        rc = F(l, virNodeGetFreePages)(l->conn, 0, pages, 0, 1, counts, 0);
+    else if (arg == 3)
+        rc = F(l, virNodeGetFreePages)(l->conn, 1, pages, 0, 1, NULL, 0);
+    else if (arg == 4) {
+        unsigned long long want[1] = {16};
+        rc = F(l, virNodeAllocPages)(l->conn, 1, pages, want, 0, 1, 0);
+    } else {
+        unsigned long long want[1] = {16};
+        rc = F(l, virNodeAllocPages)(l->ro, 1, pages, want, 0, 1, 0);
+    }
+    result(l, rc);
+    for (int i = 0; i < rc && i < 8; i++)
+        out(l, " %llu", counts[i]);
+}
+
+static void s_blockjob(lib *l, int arg)
+{
+    virDomainBlockJobInfo info;
+    memset(&info, 0x5a, sizeof(info));
+    int rc = F(l, virDomainGetBlockJobInfo)(l->dom, arg ? NULL : "vda", &info, 0);
+    result(l, rc);
+    out(l, " %d %lu %llu %llu", info.type, info.bandwidth, info.cur, info.end);
+}
+
 /* ---- the harness ---- */
 
 static bool lib_open(lib *l, const char *path, const char *uri)
@@ -638,6 +726,19 @@ int main(int argc, char **argv)
         run(&ours, sys, "GetDiskErrors", s_diskerrors, n);
     for (int n = 0; n <= 1; n++)
         run(&ours, sys, "GetControlInfo", s_control, n);
+
+    for (int n = 0; n <= 1; n++)
+        run(&ours, sys, "GetSchedulerType", s_schedtype, n);
+    for (int n = 0; n <= 4; n++)
+        run(&ours, sys, "SetPerfEvents", s_setperf, n);
+    for (int n = 0; n <= 1; n++)
+        run(&ours, sys, "GetGuestVcpus", s_guestvcpus, n);
+    for (int n = 0; n <= 3; n++)
+        run(&ours, sys, "ListDomains", s_listdomains, n);
+    for (int n = 0; n <= 5; n++)
+        run(&ours, sys, "NodeGetFreePages/NodeAllocPages", s_freepages, n);
+    for (int n = 0; n <= 1; n++)
+        run(&ours, sys, "GetBlockJobInfo", s_blockjob, n);
 
     lib_close(&ours);
     if (sys)
