@@ -272,6 +272,17 @@ static void test_connection(void)
         TAP_OK(type && strcmp(type, "TEST") == 0, "read-only: type %s", type ? type : "NULL");
         TAP_OK(virConnectClose(ro) == 0, "closed");
     }
+    /* No URI: $LIBVIRT_DEFAULT_URI, and virConnectGetURI gives it. */
+    setenv("LIBVIRT_DEFAULT_URI", sys_uri, 1);
+    c = virConnectOpen(NULL);
+    unsetenv("LIBVIRT_DEFAULT_URI");
+    TAP_OK(c != NULL, "virConnectOpen(NULL) with LIBVIRT_DEFAULT_URI");
+    if (c) {
+        uri = virConnectGetURI(c);
+        TAP_OK(uri && strcmp(uri, sys_uri) == 0, "its URI is the default one");
+        free(uri);
+        virConnectClose(c);
+    }
     ro = virConnectOpenAuth(sys_uri, virConnectAuthPtrDefault, VIR_CONNECT_RO);
     TAP_OK(ro != NULL, "virConnectOpenAuth(VIR_CONNECT_RO) with the default callback");
     if (ro)
