@@ -560,6 +560,24 @@ static void s_blockjob(lib *l, int arg)
     out(l, " %d %lu %llu %llu", info.type, info.bandwidth, info.cur, info.end);
 }
 
+/* Puts back what the steps changed on the shared daemon: every pin to
+ * all CPUs, the perf events off. */
+static void s_restore(lib *l, int arg)
+{
+    (void)arg;
+    unsigned char all[2] = {0xff, 0xff};
+    result(l, F(l, virDomainPinVcpu)(l->dom, 0, all, 2));
+    result(l, F(l, virDomainPinVcpu)(l->dom, 1, all, 2));
+    result(l, F(l, virDomainPinEmulator)(l->dom, all, 2, 0));
+    virTypedParameter p[2];
+    memset(p, 0, sizeof(p));
+    strcpy(p[0].field, VIR_PERF_PARAM_CPU_CYCLES);
+    p[0].type = VIR_TYPED_PARAM_BOOLEAN;
+    strcpy(p[1].field, VIR_PERF_PARAM_INSTRUCTIONS);
+    p[1].type = VIR_TYPED_PARAM_BOOLEAN;
+    result(l, F(l, virDomainSetPerfEvents)(l->dom, p, 2, 0));
+}
+
 /* ---- the harness ---- */
 
 /* The functions of other parts of the library the steps need. */
@@ -789,6 +807,8 @@ int main(int argc, char **argv)
         run(&ours, sys, "NodeGetFreePages/NodeAllocPages", s_freepages, n);
     for (int n = 0; n <= 1; n++)
         run(&ours, sys, "GetBlockJobInfo", s_blockjob, n);
+    run(&ours, sys, "the pins and perf events put back", s_restore, 0);
+    run(&ours, sys, "GetVcpuPinInfo after putting back", s_pininfo, 0);
 
     lib_close(&ours);
     if (sys)
