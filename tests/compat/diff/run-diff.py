@@ -246,6 +246,13 @@ def main():
     for key, line in sorted(known.items(), key=lambda x: x[1]):
         if key not in rs and key not in ts and not key.startswith("(run)/"):
             tap(False, "%s: %s: listed (line %d) but in neither transcript" % (a.name, key, line))
+    # a program that lists the functions it reached (section "count", lines
+    # "  NAME"): how many of them have every entry the same
+    reached = [ln.strip() for k, ln in re_ if k.startswith("count/") and ln.startswith("  ")]
+    if reached:
+        bad = {k.split("/", 1)[1].split("[")[0].split(" ")[0] for k in differ}
+        same = [f for f in reached if f not in bad]
+        print("# %s: %d of the %d functions reached have every entry the same" % (a.name, len(same), len(reached)))
     if a.write_known:
         with open(a.write_known, "a") as f:
             for key in differ:
