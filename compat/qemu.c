@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libvirt-qemu.so.0, the hand-written part: the monitor command with file
+ * descriptors. The plain monitor and agent commands and attach are
+ * generated.
+ */
+#include "compat.h"
+
+#include <libvirt/libvirt-qemu.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int virDomainQemuMonitorCommandWithFiles(virDomainPtr domain, const char *cmd,
+                                         unsigned int ninfiles, int *infiles,
+                                         unsigned int *noutfiles, int **outfiles, char **result,
+                                         unsigned int flags)
+{
+    compat_reset();
+    virConnectPtr conn = compat_obj_conn(domain, COMPAT_DOMAIN);
+    if (!conn) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    if (!cmd) {
+        compat_invalid_arg(VIR_FROM_NONE, __func__, "cmd");
+        goto error;
+    }
+    if (ninfiles > 0 && !infiles) {
+        compat_invalid_arg(VIR_FROM_NONE, __func__, "infiles");
+        goto error;
+    }
+    if (!result) {
+        compat_invalid_arg(VIR_FROM_NONE, __func__, "result");
+        goto error;
+    }
+    if (compat_readonly(conn))
+        goto error;
+    vrpc_qemu_domain_monitor_command_with_files_args a = {.cmd = cmd, .flags = flags};
+    compat_domain_to(domain, &a.dom);
+    vrpc_qemu_domain_monitor_command_with_files_ret *r = NULL;
+    int *fds = NULL;
+    size_t nfds = 0;
+    vrpc_error *err = NULL;
+    int rc =
+        vrpc_call_fds(conn->c, &vrpc_pd_qemu_domain_monitor_command_with_files, &a, infiles,
+                      ninfiles, (void **)&r, outfiles ? &fds : NULL, outfiles ? &nfds : NULL, &err);
+    if (rc < 0) {
+        compat_error_vrpc(rc, err);
+        vrpc_free(err);
+        goto error;
+    }
+    char *res = compat_strdup(r->result);
+    vrpc_free(r);
+    int *out = NULL;
+    if (res && outfiles && !(out = malloc((nfds ? nfds : 1) * sizeof(int)))) {
+        compat_no_memory();
+        free(res);
+        res = NULL;
+    }
+    if (!res) {
+        for (size_t i = 0; i < nfds; i++)
+            close(fds[i]);
+        vrpc_free(fds);
+        goto error;
+    }
+    if (outfiles) {
+        if (nfds)
+            memcpy(out, fds, nfds * sizeof(int));
+        vrpc_free(fds);
+        *outfiles = out;
+        if (noutfiles)
+            *noutfiles = (unsigned int)nfds;
+    }
+    *result = res;
+    return 0;
+error:
+    compat_dispatch(conn);
+    return -1;
+}
