@@ -79,3 +79,38 @@ error:
     compat_dispatch(conn);
     return -1;
 }
+
+int virDomainQemuMonitorCommand(virDomainPtr domain, const char *cmd, char **result,
+                                unsigned int flags)
+{
+    compat_reset();
+    virConnectPtr conn = compat_obj_conn(domain, COMPAT_DOMAIN);
+    if (!conn) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    if (!cmd) {
+        compat_invalid_arg(VIR_FROM_NONE, __func__, "cmd");
+        goto error;
+    }
+    if (!result) {
+        compat_invalid_arg(VIR_FROM_NONE, __func__, "result");
+        goto error;
+    }
+    if (compat_readonly(conn))
+        goto error;
+    vrpc_qemu_domain_monitor_command_args a = {.cmd = cmd, .flags = flags};
+    compat_domain_to(domain, &a.dom);
+    vrpc_qemu_domain_monitor_command_ret *r = NULL;
+    if (compat_call(conn, &vrpc_pd_qemu_domain_monitor_command, &a, &r) < 0)
+        goto error;
+    char *res = compat_strdup(r->result);
+    vrpc_free(r);
+    if (!res)
+        goto error;
+    *result = res;
+    return 0;
+error:
+    compat_dispatch(conn);
+    return -1;
+}
