@@ -13,6 +13,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* libvirt's read-only check, in the error domain of the public function's
+ * source file (VIR_FROM_THIS there). True after setting the error. */
+static bool denied(virConnectPtr conn, int domain, const char *func)
+{
+    if (!(conn->flags & VIR_CONNECT_RO))
+        return false;
+    compat_error(domain, VIR_ERR_OPERATION_DENIED, "%s is not allowed on a read-only connection",
+                 func);
+    return true;
+}
+
 /* ---- scalar results ---- */
 
 int virDomainGetState(virDomainPtr domain, int *state, int *reason, unsigned int flags)
@@ -51,7 +62,7 @@ int virDomainGetTime(virDomainPtr dom, long long *seconds, unsigned int *nsecond
         compat_dispatch(NULL);
         return -1;
     }
-    if (compat_readonly(conn))
+    if (denied(conn, VIR_FROM_DOMAIN, __func__))
         goto error;
     /* libvirt's client writes both outputs unconditionally; a NULL one is
      * refused here instead of crashing. */
@@ -130,7 +141,7 @@ char *virConnectFindStoragePoolSources(virConnectPtr conn, const char *type, con
         compat_invalid_arg(VIR_FROM_STORAGE, __func__, "type");
         goto error;
     }
-    if (compat_readonly(conn))
+    if (denied(conn, VIR_FROM_STORAGE, __func__))
         goto error;
     vrpc_connect_find_storage_pool_sources_args args = {
         .type = type, .srcSpec = srcSpec, .flags = flags};
@@ -209,7 +220,7 @@ char *virConnectBaselineHypervisorCPU(virConnectPtr conn, const char *emulator, 
         compat_invalid_arg(VIR_FROM_DOMAIN, __func__, "xmlCPUs");
         goto error;
     }
-    if (compat_readonly(conn) || check_cpus(__func__, xmlCPUs, ncpus) < 0)
+    if (denied(conn, VIR_FROM_DOMAIN, __func__) || check_cpus(__func__, xmlCPUs, ncpus) < 0)
         goto error;
     vrpc_connect_baseline_hypervisor_cpu_args args = {.emulator = emulator,
                                                       .arch = arch,
@@ -240,7 +251,7 @@ unsigned char *virSecretGetValue(virSecretPtr secret, size_t *value_size, unsign
         compat_dispatch(NULL);
         return NULL;
     }
-    if (compat_readonly(conn))
+    if (denied(conn, VIR_FROM_SECRET, __func__))
         goto error;
     if (!value_size) {
         compat_invalid_arg(VIR_FROM_SECRET, __func__, "value_size");
@@ -279,7 +290,7 @@ int virSecretSetValue(virSecretPtr secret, const unsigned char *value, size_t va
         compat_dispatch(NULL);
         return -1;
     }
-    if (compat_readonly(conn))
+    if (denied(conn, VIR_FROM_SECRET, __func__))
         goto error;
     if (!value) {
         compat_invalid_arg(VIR_FROM_SECRET, __func__, "value");
@@ -315,7 +326,7 @@ int virDomainSetUserPassword(virDomainPtr dom, const char *user, const char *pas
         compat_dispatch(NULL);
         return -1;
     }
-    if (compat_readonly(conn))
+    if (denied(conn, VIR_FROM_DOMAIN, __func__))
         goto error;
     if (!user) {
         compat_invalid_arg(VIR_FROM_DOMAIN, __func__, "user");
@@ -364,7 +375,7 @@ int virDomainAuthorizedSSHKeysSet(virDomainPtr domain, const char *user, const c
                      __func__);
         return -1;
     }
-    if (compat_readonly(conn))
+    if (denied(conn, VIR_FROM_DOMAIN, __func__))
         goto error;
     if (nkeys > VRPC_DOMAIN_AUTHORIZED_SSH_KEYS_MAX) {
         compat_error(VIR_FROM_RPC, VIR_ERR_RPC, "%s: %u keys, at most %u can be sent", __func__,
@@ -459,7 +470,7 @@ int virDomainOpenGraphics(virDomainPtr dom, unsigned int idx, int fd, unsigned i
                      __func__, fd);
         goto error;
     }
-    if (compat_readonly(conn) || fd_passing(conn) <= 0)
+    if (denied(conn, VIR_FROM_DOMAIN, __func__) || fd_passing(conn) <= 0)
         goto error;
     vrpc_domain_open_graphics_args args = {.idx = idx, .flags = flags};
     compat_domain_to(dom, &args.dom);
@@ -481,7 +492,7 @@ int virDomainOpenGraphicsFD(virDomainPtr dom, unsigned int idx, unsigned int fla
         compat_dispatch(NULL);
         return -1;
     }
-    if (compat_readonly(conn) || fd_passing(conn) <= 0)
+    if (denied(conn, VIR_FROM_DOMAIN, __func__) || fd_passing(conn) <= 0)
         goto error;
     vrpc_domain_open_graphics_fd_args args = {.idx = idx, .flags = flags};
     compat_domain_to(dom, &args.dom);
@@ -526,7 +537,7 @@ int virDomainCreateWithFiles(virDomainPtr domain, unsigned int nfiles, int *file
         compat_dispatch(NULL);
         return -1;
     }
-    if (compat_readonly(conn))
+    if (denied(conn, VIR_FROM_DOMAIN, __func__))
         goto error;
     if (nfiles > 0 && (check_files(__func__, nfiles, files) < 0 || fd_passing(conn) <= 0))
         goto error;
@@ -557,7 +568,7 @@ virDomainPtr virDomainCreateXMLWithFiles(virConnectPtr conn, const char *xmlDesc
         compat_invalid_arg(VIR_FROM_DOMAIN, __func__, "xmlDesc");
         goto error;
     }
-    if (compat_readonly(conn))
+    if (denied(conn, VIR_FROM_DOMAIN, __func__))
         goto error;
     if (nfiles > 0 && (check_files(__func__, nfiles, files) < 0 || fd_passing(conn) <= 0))
         goto error;
@@ -594,7 +605,7 @@ int virDomainFDAssociate(virDomainPtr domain, const char *name, unsigned int nfd
         compat_invalid_arg(VIR_FROM_DOMAIN, __func__, "fds");
         goto error;
     }
-    if (compat_readonly(conn))
+    if (denied(conn, VIR_FROM_DOMAIN, __func__))
         goto error;
     /* libvirt sends the name as a non-NULL string: refuse NULL here rather
      * than fail in the encoder. */

@@ -15,6 +15,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* libvirt's read-only check, in the error domain of the public function's
+ * source file (VIR_FROM_THIS there). True after setting the error. */
+static bool denied(virConnectPtr conn, int domain, const char *func)
+{
+    if (!(conn->flags & VIR_CONNECT_RO))
+        return false;
+    compat_error(domain, VIR_ERR_OPERATION_DENIED, "%s is not allowed on a read-only connection",
+                 func);
+    return true;
+}
+
 /* Makes an object of one wire item; parent is the object the list was
  * asked of (snapshots and checkpoints keep it as their domain). */
 typedef void *(*list_conv)(virConnectPtr conn, void *parent, const void *item);
@@ -799,7 +810,8 @@ int virDomainInterfaceAddresses(virDomainPtr dom, virDomainInterfacePtr **ifaces
         compat_invalid_arg(VIR_FROM_DOMAIN, __func__, "ifaces");
         goto error;
     }
-    if (source == VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT && compat_readonly(conn))
+    if (source == VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT &&
+        denied(conn, VIR_FROM_DOMAIN, __func__))
         goto error;
 
     vrpc_domain_interface_addresses_args args = {.source = source, .flags = flags};
@@ -885,7 +897,7 @@ int virDomainGetFSInfo(virDomainPtr dom, virDomainFSInfoPtr **info, unsigned int
         compat_dispatch(NULL);
         return -1;
     }
-    if (compat_readonly(conn))
+    if (denied(conn, VIR_FROM_DOMAIN, __func__))
         goto error;
     if (!info) {
         compat_invalid_arg(VIR_FROM_DOMAIN, __func__, "info");
@@ -1038,7 +1050,7 @@ int virDomainAuthorizedSSHKeysGet(virDomainPtr domain, const char *user, char **
         compat_invalid_arg(VIR_FROM_DOMAIN, __func__, "keys");
         goto error;
     }
-    if (compat_readonly(conn))
+    if (denied(conn, VIR_FROM_DOMAIN, __func__))
         goto error;
 
     vrpc_domain_authorized_ssh_keys_get_args args = {.user = user, .flags = flags};
