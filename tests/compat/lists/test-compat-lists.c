@@ -40,7 +40,11 @@ static FILE *g_tr;
     X(virDomainDestroy)                                                                            \
     X(virDomainUndefine)                                                                           \
     X(virSecretDefineXML)                                                                          \
-    X(virSecretUndefine)
+    X(virSecretUndefine)                                                                           \
+    X(virStoragePoolCreateXML)                                                                     \
+    X(virStoragePoolDestroy)                                                                       \
+    X(virStorageVolCreateXML)                                                                      \
+    X(virStorageVolDelete)
 #define DECLARE(f) static __typeof__(f) *p_##f;
 OPTIONAL_CALLS(DECLARE)
 #undef DECLARE
@@ -63,6 +67,35 @@ __attribute__((format(printf, 1, 2))) static void tr(const char *fmt, ...)
     fputc('\n', g_tr);
 }
 
+/* Is s the start of a UUID's text (8-4-4-4-12 hex digits)? */
+static int is_uuid(const char *s)
+{
+    for (int i = 0; i < 36; i++) {
+        int dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !strchr("0123456789abcdef", s[i]) || !s[i])
+            return 0;
+    }
+    return 1;
+}
+
+/* The message with every UUID replaced by "UUID" (new objects get new ones). */
+static void tr_masked(const char *prefix, const char *msg)
+{
+    char out[1024];
+    size_t o = 0;
+    for (const char *p = msg; *p && o + 5 < sizeof(out);) {
+        if (is_uuid(p)) {
+            memcpy(out + o, "UUID", 4);
+            o += 4;
+            p += 36;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = '\0';
+    tr("%s %s", prefix, out);
+}
+
 /* The last error as "code/domain"; with_msg adds the message (for errors
  * the daemon sends: client-side wording is not compared). */
 static void tr_err(const char *what, int with_msg)
@@ -72,9 +105,11 @@ static void tr_err(const char *what, int with_msg)
         tr("%s: error unset", what);
         return;
     }
-    if (with_msg)
-        tr("%s: error %d/%d %s", what, e->code, e->domain, e->message ? e->message : "-");
-    else
+    if (with_msg) {
+        char prefix[256];
+        snprintf(prefix, sizeof(prefix), "%s: error %d/%d", what, e->code, e->domain);
+        tr_masked(prefix, e->message ? e->message : "-");
+    } else
         tr("%s: error %d/%d", what, e->code, e->domain);
 }
 
@@ -597,6 +632,91 @@ static void test_secrets(virConnectPtr s)
     tap_ok(virConnectListAllSecrets(s, NULL, 0) == n - 1, "ListAllSecrets counts one less");
 }
 
+/* A transient directory pool of the real storage driver with two volumes. */
+static void test_storage(virConnectPtr st, const char *dir)
+{
+    if (missing("storage", p_virStoragePoolCreateXML && p_virStoragePoolDestroy &&
+                               p_virStorageVolCreateXML && p_virStorageVolDelete))
+        return;
+    char xml[4096];
+    snprintf(xml, sizeof(xml),
+             "<pool type='dir'><name>lists-pool</name><target><path>%s/user/pool</path>"
+             "</target></pool>",
+             dir);
+    virStoragePoolPtr pool = p_virStoragePoolCreateXML(st, xml, 0);
+    if (!tap_ok(pool != NULL, "a directory pool started")) {
+        tr_err("StoragePoolCreateXML", 1);
+        return;
+    }
+    const char *names[] = {"lists-a.img", "lists-b.img"};
+    virStorageVolPtr made[2] = {NULL, NULL};
+    for (int i = 0; i < 2; i++) {
+        snprintf(xml, sizeof(xml),
+                 "<volume><name>%s</name><capacity>%d</capacity><target><format type='raw'/>"
+                 "</target></volume>",
+                 names[i], 4096 * (i + 1));
+        made[i] = p_virStorageVolCreateXML(pool, xml, 0);
+    }
+    tap_ok(made[0] && made[1], "two volumes made");
+
+    virStorageVolPtr *vols = NULL;
+    int n = virStoragePoolListAllVolumes(pool, &vols, 0);
+    int found = 0;
+    for (int i = 0; i < n; i++) {
+        const char *name = virStorageVolGetName(vols[i]);
+        found += strcmp(name, names[0]) == 0 || strcmp(name, names[1]) == 0;
+        tr("pool volume %s", name);
+        virStorageVolFree(vols[i]);
+    }
+    tap_ok(n == 2 && found == 2 && vols && vols[2] == NULL,
+           "StoragePoolListAllVolumes: both volumes, NULL-terminated");
+    free(vols);
+    tap_ok(virStoragePoolListAllVolumes(pool, NULL, 0) == 2,
+           "StoragePoolListAllVolumes with NULL counts only");
+
+    virStoragePoolPtr *pools = NULL;
+    n = virConnectListAllStoragePools(st, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
+    found = 0;
+    for (int i = 0; i < n; i++) {
+        found += strcmp(virStoragePoolGetName(pools[i]), "lists-pool") == 0;
+        virStoragePoolFree(pools[i]);
+    }
+    free(pools);
+    tap_ok(found == 1, "ListAllStoragePools(ACTIVE) has the pool");
+    n = virConnectListAllStoragePools(st, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_TRANSIENT);
+    found = 0;
+    for (int i = 0; i < n; i++) {
+        found += strcmp(virStoragePoolGetName(pools[i]), "lists-pool") == 0;
+        virStoragePoolFree(pools[i]);
+    }
+    free(pools);
+    tap_ok(found == 1, "ListAllStoragePools(TRANSIENT) has the pool");
+    n = virConnectListAllStoragePools(st, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_PERSISTENT);
+    found = 0;
+    for (int i = 0; i < n; i++) {
+        found += strcmp(virStoragePoolGetName(pools[i]), "lists-pool") == 0;
+        virStoragePoolFree(pools[i]);
+    }
+    free(pools);
+    tap_ok(n >= 0 && found == 0, "ListAllStoragePools(PERSISTENT) does not have it");
+
+    for (int i = 0; i < 2; i++) {
+        if (made[i]) {
+            p_virStorageVolDelete(made[i], 0);
+            virStorageVolFree(made[i]);
+        }
+    }
+    tap_ok(virStoragePoolListAllVolumes(pool, NULL, 0) == 0, "volumes deleted");
+    p_virStoragePoolDestroy(pool);
+    /* A pool object whose pool is gone: the daemon's error. */
+    vols = NULL;
+    tap_ok(virStoragePoolListAllVolumes(pool, &vols, 0) == -1 && vols == NULL &&
+               last_code() == VIR_ERR_NO_STORAGE_POOL,
+           "StoragePoolListAllVolumes of a destroyed pool: NO_STORAGE_POOL");
+    tr_err("ListAllVolumes(destroyed)", 1);
+    virStoragePoolFree(pool);
+}
+
 int main(void)
 {
     const char *d = getenv("VRPC_TEST_DIR");
@@ -619,13 +739,18 @@ int main(void)
     virConnectPtr ro = virConnectOpenReadOnly(uri);
     snprintf(uri, sizeof(uri), "secret:///session?socket=%s/user/run/libvirt-sock", d);
     virConnectPtr s = virConnectOpen(uri);
-    if (tap_ok(c && ro && s, "connections open")) {
+    snprintf(uri, sizeof(uri), "storage:///session?socket=%s/user/run/libvirt-sock", d);
+    virConnectPtr st = virConnectOpen(uri);
+    if (tap_ok(c && ro && s && st, "connections open")) {
         test_lists(c);
         test_snapshots(c);
         test_structured(c);
         test_extra(c, ro);
         test_secrets(s);
+        test_storage(st, d);
     }
+    if (st)
+        virConnectClose(st);
     if (s)
         virConnectClose(s);
     if (ro)

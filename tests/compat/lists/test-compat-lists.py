@@ -93,3 +93,16 @@ t("secret value", lambda: sec.value())
 t("secrets", lambda: [x.UUIDString() == sec.UUIDString() for x in s.listAllSecrets()])
 sec.undefine()
 t("secrets after undefine", lambda: len(s.listAllSecrets()))
+
+st = libvirt.open("storage:///session?socket=%s/user/run/libvirt-sock" % d)
+pool = st.storagePoolCreateXML("<pool type='dir'><name>lists-py</name><target><path>%s/user/pool"
+                               "</path></target></pool>" % d)
+vols = [pool.createXML("<volume><name>py-%d.img</name><capacity>%d</capacity></volume>"
+                       % (i, 4096 * (i + 1))) for i in range(3)]
+t("pool volumes", lambda: sorted((v.name(), v.key().endswith(v.name())) for v in pool.listAllVolumes()))
+t("active pools", lambda: [p.name() for p in st.listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE)])
+for v in vols:
+    v.delete()
+t("pool volumes after delete", lambda: pool.listAllVolumes())
+pool.destroy()
+t("volumes of a destroyed pool", lambda: pool.listAllVolumes())
