@@ -624,3 +624,159 @@ error:
     compat_dispatch(conn);
     return -1;
 }
+
+/* ---- calls libvirt's client writes by hand (no mechanical rule) ---- */
+
+/* DOMAIN_CREATE returns nothing: the new id comes from a lookup by UUID, as
+ * libvirt's client does. */
+int virDomainCreate(virDomainPtr domain)
+{
+    compat_reset();
+    virConnectPtr conn = compat_obj_conn(domain, COMPAT_DOMAIN);
+    if (!conn) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    if (denied(conn, VIR_FROM_DOMAIN, __func__))
+        goto error;
+    vrpc_domain_create_args args;
+    compat_domain_to(domain, &args.dom);
+    if (compat_call(conn, &vrpc_pd_domain_create, &args, NULL) < 0)
+        goto error;
+    vrpc_domain_lookup_by_uuid_args largs;
+    memcpy(largs.uuid, domain->uuid, sizeof(largs.uuid));
+    vrpc_domain_lookup_by_uuid_ret *r = NULL;
+    if (compat_call(conn, &vrpc_pd_domain_lookup_by_uuid, &largs, &r) < 0)
+        goto error;
+    domain->id = r->dom.id;
+    vrpc_free(r);
+    return 0;
+error:
+    compat_dispatch(conn);
+    return -1;
+}
+
+/* The name changes on the object only when the daemon says it did. */
+int virDomainRename(virDomainPtr dom, const char *new_name, unsigned int flags)
+{
+    compat_reset();
+    virConnectPtr conn = compat_obj_conn(dom, COMPAT_DOMAIN);
+    if (!conn) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    if (!new_name) {
+        compat_invalid_arg(VIR_FROM_DOMAIN, __func__, "new_name");
+        goto error;
+    }
+    if (!*new_name) {
+        compat_error(VIR_FROM_DOMAIN, VIR_ERR_INVALID_ARG, "%s: new_name must not be empty",
+                     __func__);
+        goto error;
+    }
+    if (denied(conn, VIR_FROM_DOMAIN, __func__))
+        goto error;
+    char *copy = compat_strdup(new_name);
+    if (!copy)
+        goto error;
+    vrpc_domain_rename_args args = {.new_name = new_name, .flags = flags};
+    compat_domain_to(dom, &args.dom);
+    vrpc_domain_rename_ret *r = NULL;
+    if (compat_call(conn, &vrpc_pd_domain_rename, &args, &r) < 0) {
+        free(copy);
+        goto error;
+    }
+    int rc = r->retcode;
+    vrpc_free(r);
+    if (rc == 0) {
+        char *old = dom->name;
+        dom->name = copy;
+        free(old);
+    } else {
+        free(copy);
+    }
+    return rc;
+error:
+    compat_dispatch(conn);
+    return -1;
+}
+
+/* The PCI device calls: only the device's name travels (the three argument
+ * structs are one string each). Returns 0, or -1 after setting the error. */
+static int nodedev_call(virConnectPtr conn, virNodeDevicePtr dev, const vrpc_proc *proc,
+                        const char *func)
+{
+    if (denied(conn, VIR_FROM_NODEDEV, func))
+        return -1;
+    vrpc_node_device_dettach_args args = {.name = dev->name};
+    return compat_call(conn, proc, &args, NULL);
+}
+
+_Static_assert(sizeof(vrpc_node_device_dettach_args) == sizeof(vrpc_node_device_re_attach_args) &&
+                   sizeof(vrpc_node_device_dettach_args) == sizeof(vrpc_node_device_reset_args),
+               "one string each");
+
+int virNodeDeviceDettach(virNodeDevicePtr dev)
+{
+    compat_reset();
+    virConnectPtr conn = compat_obj_conn(dev, COMPAT_NODE_DEVICE);
+    if (!conn) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    if (nodedev_call(conn, dev, &vrpc_pd_node_device_dettach, __func__) < 0) {
+        compat_dispatch(conn);
+        return -1;
+    }
+    return 0;
+}
+
+int virNodeDeviceReAttach(virNodeDevicePtr dev)
+{
+    compat_reset();
+    virConnectPtr conn = compat_obj_conn(dev, COMPAT_NODE_DEVICE);
+    if (!conn) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    if (nodedev_call(conn, dev, &vrpc_pd_node_device_re_attach, __func__) < 0) {
+        compat_dispatch(conn);
+        return -1;
+    }
+    return 0;
+}
+
+int virNodeDeviceReset(virNodeDevicePtr dev)
+{
+    compat_reset();
+    virConnectPtr conn = compat_obj_conn(dev, COMPAT_NODE_DEVICE);
+    if (!conn) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    if (nodedev_call(conn, dev, &vrpc_pd_node_device_reset, __func__) < 0) {
+        compat_dispatch(conn);
+        return -1;
+    }
+    return 0;
+}
+
+int virNodeDeviceDetachFlags(virNodeDevicePtr dev, const char *driverName, unsigned int flags)
+{
+    compat_reset();
+    virConnectPtr conn = compat_obj_conn(dev, COMPAT_NODE_DEVICE);
+    if (!conn) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    if (denied(conn, VIR_FROM_NODEDEV, __func__))
+        goto error;
+    vrpc_node_device_detach_flags_args args = {
+        .name = dev->name, .driverName = driverName, .flags = flags};
+    if (compat_call(conn, &vrpc_pd_node_device_detach_flags, &args, NULL) < 0)
+        goto error;
+    return 0;
+error:
+    compat_dispatch(conn);
+    return -1;
+}

@@ -485,6 +485,19 @@ static void test_with_files(virConnectPtr c, int *fds)
         tr_err("CreateXMLWithFiles", 1);
     }
     virDomainPtr def = p_virDomainDefineXML(c, xml);
+    if (tap_ok(def != NULL, "a domain defined for Create")) {
+        tap_ok(virDomainCreate(def) == 0 && virDomainGetID(def) != (unsigned int)-1,
+               "Create: the object has the new id (looked up by UUID)");
+        p_virDomainDestroy(def);
+        tap_ok(virDomainGetID(def) == (unsigned int)-1, "destroyed");
+        tap_ok(virDomainRename(def, "lists-files-2", 0) == 0 &&
+                   strcmp(virDomainGetName(def), "lists-files-2") == 0,
+               "Rename: the object has the new name");
+        tap_ok(virDomainRename(def, "lists-files", 0) == 0, "Rename back");
+        p_virDomainUndefine(def);
+        virDomainFree(def);
+    }
+    def = p_virDomainDefineXML(c, xml);
     if (tap_ok(def != NULL, "a domain defined for CreateWithFiles")) {
         unsigned int id_before = virDomainGetID(def);
         int rc = virDomainCreateWithFiles(def, 1, fds, 0);
@@ -538,6 +551,34 @@ static void test_extra(virConnectPtr c, virConnectPtr ro)
     tap_ok(virConnectFindStoragePoolSources(c, NULL, NULL, 0) == NULL &&
                last_code() == VIR_ERR_INVALID_ARG,
            "FindStoragePoolSources(type NULL): INVALID_ARG");
+
+    int ids[16];
+    int nids = virConnectListDomains(c, ids, 16);
+    tap_ok(nids >= 1 && (unsigned int)ids[0] == virDomainGetID(dom),
+           "ListDomains: %d ids, the test domain's first", nids);
+    tr("domain ids %d", nids);
+    tap_ok(virConnectListDomains(c, NULL, 1) == -1 && last_code() == VIR_ERR_INVALID_ARG,
+           "ListDomains(ids NULL, maxids 1): INVALID_ARG");
+    tap_ok(virConnectListDomains(c, ids, -1) == -1 && last_code() == VIR_ERR_INVALID_ARG,
+           "ListDomains(maxids -1): INVALID_ARG");
+    tap_ok(virConnectListDomains(c, ids, 0) == 0, "ListDomains(maxids 0): none");
+    tap_ok(virDomainRename(dom, "", 0) == -1 && last_code() == VIR_ERR_INVALID_ARG,
+           "Rename(\"\"): INVALID_ARG");
+    tap_ok(virDomainRename(dom, "lists-other", 0) == -1 && last_code() == VIR_ERR_OPERATION_INVALID,
+           "Rename of a running domain: the daemon's OPERATION_INVALID");
+    tr_err("Rename(running)", 1);
+    unsigned int psize[2] = {4, 2048};
+    unsigned long long pcount[4];
+    tap_ok(virNodeGetFreePages(c, 0, psize, 0, 1, pcount, 0) == -1 &&
+               last_code() == VIR_ERR_INVALID_ARG,
+           "NodeGetFreePages(npages 0): INVALID_ARG");
+    int np = virNodeGetFreePages(c, 2, psize, 0, 2, pcount, 0);
+    tr("free pages %d", np);
+    if (np < 0)
+        tr_err("NodeGetFreePages", 1);
+    tap_ok(virNodeAllocPages(c, 1, psize, pcount, 0, 0, 0) == -1 &&
+               last_code() == VIR_ERR_INVALID_ARG,
+           "NodeAllocPages(cellCount 0): INVALID_ARG");
 
     /* fd passing: the test driver implements none of these. */
     int sv[2];
@@ -658,6 +699,14 @@ static void test_storage(virConnectPtr st, const char *dir)
         made[i] = p_virStorageVolCreateXML(pool, xml, 0);
     }
     tap_ok(made[0] && made[1], "two volumes made");
+
+    virStorageVolInfo vinfo;
+    tap_ok(made[1] && virStorageVolGetInfoFlags(made[1], &vinfo, 0) == 0 &&
+               vinfo.capacity == 8192 && vinfo.type == VIR_STORAGE_VOL_FILE,
+           "StorageVolGetInfoFlags: a file of 8192 bytes");
+    tap_ok(made[1] && virStorageVolGetInfoFlags(made[1], NULL, 0) == -1 &&
+               last_code() == VIR_ERR_INVALID_ARG,
+           "StorageVolGetInfoFlags(info NULL): INVALID_ARG");
 
     virStorageVolPtr *vols = NULL;
     int n = virStoragePoolListAllVolumes(pool, &vols, 0);
