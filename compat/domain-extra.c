@@ -428,6 +428,12 @@ static int fd_passing(virConnectPtr conn)
 static int fd_call(virConnectPtr conn, const vrpc_proc *proc, const void *args, const int *in,
                    size_t n_in, void **ret, int **out, size_t *n_out)
 {
+    if (vrpc_conn_get_status(conn->c) != 0) {
+        /* Known closed: refused without sending, as compat_call() does. */
+        compat_error(VIR_FROM_RPC, VIR_ERR_INTERNAL_ERROR,
+                     "the connection to the daemon is closed");
+        return -1;
+    }
     vrpc_error *err = NULL;
     int rc = vrpc_call_fds(conn->c, proc, args, in, n_in, ret, out, n_out, &err);
     if (rc == VRPC_E_UNSUPPORTED) {
