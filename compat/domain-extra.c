@@ -428,6 +428,9 @@ static int fd_passing(virConnectPtr conn)
 static int fd_call(virConnectPtr conn, const vrpc_proc *proc, const void *args, const int *in,
                    size_t n_in, void **ret, int **out, size_t *n_out)
 {
+    /* Without descriptors either way this is an ordinary call (any transport). */
+    if (n_in == 0 && !out)
+        return compat_call(conn, proc, args, ret);
     if (vrpc_conn_get_status(conn->c) != 0) {
         /* Known closed: refused without sending, as compat_call() does. */
         compat_error(VIR_FROM_RPC, VIR_ERR_INTERNAL_ERROR,
@@ -437,8 +440,9 @@ static int fd_call(virConnectPtr conn, const vrpc_proc *proc, const void *args, 
     vrpc_error *err = NULL;
     int rc = vrpc_call_fds(conn->c, proc, args, in, n_in, ret, out, n_out, &err);
     if (rc == VRPC_E_UNSUPPORTED) {
-        /* Only Unix sockets carry descriptors; the call was not sent. */
-        compat_error(VIR_FROM_RPC, VIR_ERR_ARGUMENT_UNSUPPORTED,
+        /* Only Unix sockets carry descriptors. libvirt's client reports
+         * the same code and domain, but only after sending the call. */
+        compat_error(VIR_FROM_RPC, VIR_ERR_INTERNAL_ERROR,
                      "file descriptors can only be passed over a Unix socket");
         vrpc_free(err);
         return -1;
