@@ -237,26 +237,19 @@ static bool perm_reads(const char *perm, size_t n)
 
 /*
  * The read-only checks of a procedure, from its @acl permissions: libvirt
- * refuses a call on a read-only connection (VIR_ERR_OPERATION_DENIED in the
- * function's error domain) when it needs a permission other than read,
- * getattr or search_* (`none` needs nothing). An unconditional
- * permission gives an unconditional check; one that applies with a flag
+ * refuses a call on a read-only connection (compat_readonly():
+ * VIR_ERR_OPERATION_DENIED in the function's error domain) when it needs a permission other than
+ * read, getattr or search_* (`none` needs nothing). An unconditional permission gives an
+ * unconditional check; one that applies with a flag
  * (`domain:read_secure:VIR_DOMAIN_XML_SECURE`) a check when the caller's
  * `flags` has that flag. Conditions with '!' or '|' are left to the daemon.
  */
-static void readonly_check(sbuf *o, const char *cond, const char *dom)
+static void readonly_check(sbuf *o, const char *cond)
 {
-    sb_printf(o,
-              "    if (%s(vc_conn->flags & VIR_CONNECT_RO)) {\n"
-              "        compat_error(%s, VIR_ERR_OPERATION_DENIED,\n"
-              "                     \"%%s changes state: refused on a read-only connection\", "
-              "__func__);\n"
-              "        goto vc_error;\n"
-              "    }\n",
-              cond, dom);
+    sb_printf(o, "    if (%scompat_readonly(vc_conn))\n        goto vc_error;\n", cond);
 }
 
-static void readonly_checks(sbuf *o, const proc *pr, const cfunc *f, const char *dom)
+static void readonly_checks(sbuf *o, const proc *pr, const cfunc *f)
 {
     if (!pr->acl)
         return;
@@ -295,11 +288,11 @@ static void readonly_checks(sbuf *o, const proc *pr, const cfunc *f, const char 
             pv_push(&conds, cond);
     }
     if (always) {
-        readonly_check(o, "", dom);
+        readonly_check(o, "");
         return;
     }
     for (size_t i = 0; i < conds.n; i++)
-        readonly_check(o, xasprintf("(flags & %s) && ", (const char *)conds.v[i]), dom);
+        readonly_check(o, xasprintf("(flags & %s) && ", (const char *)conds.v[i]));
 }
 
 /*
@@ -1007,7 +1000,7 @@ bool compat_body(sbuf *o, const cfunc *f, const char *fail, const char **why)
               "    if (!(vc_conn = compat_obj_conn(%s, %s)))\n"
               "        goto vc_error;\n",
               f->params[0].name, k0->kind);
-    readonly_checks(o, pr, f, dom);
+    readonly_checks(o, pr, f);
     value_check_code(o, f, dom);
     sb_puts(o, sb_str(&g.checks));
     sb_puts(o, sb_str(&g.fill));
