@@ -1007,6 +1007,14 @@ bool compat_body(sbuf *o, const cfunc *f, const char *fail, const char **why)
     sb_printf(o, "    if (compat_call(vc_conn, &vrpc_pd_%s, %s, %s) < 0)\n        goto vc_error;\n",
               pr->short_name, a ? "&vc_args" : "NULL", pr->ret ? "&vc_ret" : "NULL");
     sb_puts(o, sb_str(&g.after));
+    /* A domain these calls stopped has no id any more: libvirt's client
+     * sets it to -1 after exactly these three (not after DestroyFlags). */
+    static const char *const stopped[] = {"domain_destroy", "domain_save", "domain_managed_save"};
+    for (size_t i = 0; i < sizeof(stopped) / sizeof(stopped[0]); i++)
+        if (pr->prog && strcmp(pr->prog->name, "remote") == 0 &&
+            strcmp(pr->short_name, stopped[i]) == 0 &&
+            strcmp(f->params[0].type, "virDomainPtr") == 0)
+            sb_printf(o, "    %s->id = -1;\n", f->params[0].name);
     if (strcmp(g.ret_expr, "vc_result") == 0 || !pr->ret) {
         sb_puts(o, sb_str(&g.cleanup));
         if (pr->ret)

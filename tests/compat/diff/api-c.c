@@ -360,6 +360,39 @@ static void storage(void)
     print_int("virConnectClose[storage]", virConnectClose(st), 0);
 }
 
+/* The id a domain object carries across stopping and starting it again:
+ * libvirt's client clears it after Destroy, Save and ManagedSave, and takes
+ * the new one from CreateWithFlags. A domain of its own, so the others are
+ * left as they were. */
+static void domain_ids(virConnectPtr conn)
+{
+    section("domain ids");
+    const char *xml = "<domain type='test'><name>ids</name>"
+                      "<uuid>6e2b5a4c-9f0d-4c39-9d7e-2f1c0d8a7b31</uuid><memory>8192</memory>"
+                      "<os><type>hvm</type></os></domain>";
+    virDomainPtr d = virDomainCreateXML(conn, xml, 0);
+    if (!d) {
+        print_err("virDomainCreateXML[ids]", 1);
+        return;
+    }
+    printf("id after create: %d\n", (int)virDomainGetID(d) > 0);
+    print_int("virDomainDestroy", virDomainDestroy(d), 1);
+    printf("id after destroy: %d\n", (int)virDomainGetID(d));
+    virDomainFree(d);
+    virDomainPtr p = virDomainDefineXML(conn, xml);
+    if (!p) {
+        print_err("virDomainDefineXML[ids]", 1);
+        return;
+    }
+    print_int("virDomainCreateWithFlags", virDomainCreateWithFlags(p, 0), 1);
+    printf("id after start: %d\n", (int)virDomainGetID(p) > 0);
+    print_int("virDomainManagedSave", virDomainManagedSave(p, 0), 1);
+    printf("id after managed save: %d\n", (int)virDomainGetID(p));
+    print_int("virDomainManagedSaveRemove", virDomainManagedSaveRemove(p, 0), 1);
+    print_int("virDomainUndefine", virDomainUndefine(p), 1);
+    virDomainFree(p);
+}
+
 int main(void)
 {
     const char *d = getenv("VRPC_DIFF_DIR");
@@ -417,6 +450,7 @@ int main(void)
 
     errors_api(conn);
     objects(conn);
+    domain_ids(conn);
     readonly();
     storage();
 
