@@ -120,7 +120,9 @@ for r in $ready; do
             version 2>/dev/null | sed -n 's/^Daemon.s library: *//p')
         base=testlog-matrix-$r
         rm -f "$b/meson-logs/$base.json" "$b/meson-logs/$base.txt"
-        names=$(meson test -C "$b" --list --no-rebuild --suite integration 2>/dev/null |
+        # The compat comparisons (suite compat) are left out: their reference
+        # is the host's libvirt.so against the host's daemon version.
+        names=$(meson test -C "$b" --list --no-rebuild --suite integration --no-suite compat 2>/dev/null |
             sed -n 's/^[^ ]* \/ //p')
         # shellcheck disable=SC2086 # test names
         VRPC_DAEMON_ROOT=$root VRPC_TEST_DIR=$cell_dir meson test -C "$b" --no-rebuild --num-processes 1 \
