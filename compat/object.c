@@ -1147,220 +1147,102 @@ virConnectPtr virDomainCheckpointGetConnect(virDomainCheckpointPtr o)
     return o->domain->conn;
 }
 
-int virDomainGetUUID(virDomainPtr domain, unsigned char *uuid)
+/*
+ * GetUUID and GetUUIDString of every object with a UUID: the object's
+ * check, then the output's (in the public function's error domain), then
+ * the raw bytes or the text form. The UUID is at `off` in the object.
+ */
+static int uuid_get(const void *obj, compat_kind kind, size_t off, void *out, bool string,
+                    const char *func)
 {
     virConnectPtr conn;
 
     compat_reset();
-    if (!(conn = compat_obj_conn(domain, COMPAT_DOMAIN))) {
+    if (!(conn = compat_obj_conn_at(obj, kind, func))) {
         compat_dispatch(NULL);
         return -1;
     }
-    if (!uuid) {
-        compat_invalid_arg(compat_func_domain(__func__), __func__, "uuid");
+    if (!out) {
+        compat_invalid_arg(compat_func_domain(func), func, string ? "buf" : "uuid");
         compat_dispatch(conn);
         return -1;
     }
-    memcpy(uuid, domain->uuid, VIR_UUID_BUFLEN);
+    const unsigned char *uuid = (const unsigned char *)obj + off;
+    if (string)
+        uuid_format(uuid, out);
+    else
+        memcpy(out, uuid, VIR_UUID_BUFLEN);
     return 0;
+}
+
+int virDomainGetUUID(virDomainPtr domain, unsigned char *uuid)
+{
+    return uuid_get(domain, COMPAT_DOMAIN, offsetof(struct _virDomain, uuid), uuid, false,
+                    __func__);
 }
 
 int virDomainGetUUIDString(virDomainPtr domain, char *buf)
 {
-    virConnectPtr conn;
-
-    compat_reset();
-    if (!(conn = compat_obj_conn(domain, COMPAT_DOMAIN))) {
-        compat_dispatch(NULL);
-        return -1;
-    }
-    if (!buf) {
-        compat_invalid_arg(compat_func_domain(__func__), __func__, "buf");
-        compat_dispatch(conn);
-        return -1;
-    }
-    uuid_format(domain->uuid, buf);
-    return 0;
+    return uuid_get(domain, COMPAT_DOMAIN, offsetof(struct _virDomain, uuid), buf, true, __func__);
 }
 
 int virNetworkGetUUID(virNetworkPtr network, unsigned char *uuid)
 {
-    virConnectPtr conn;
-
-    compat_reset();
-    if (!(conn = compat_obj_conn(network, COMPAT_NETWORK))) {
-        compat_dispatch(NULL);
-        return -1;
-    }
-    if (!uuid) {
-        compat_invalid_arg(compat_func_domain(__func__), __func__, "uuid");
-        compat_dispatch(conn);
-        return -1;
-    }
-    memcpy(uuid, network->uuid, VIR_UUID_BUFLEN);
-    return 0;
+    return uuid_get(network, COMPAT_NETWORK, offsetof(struct _virNetwork, uuid), uuid, false,
+                    __func__);
 }
 
 int virNetworkGetUUIDString(virNetworkPtr network, char *buf)
 {
-    virConnectPtr conn;
-
-    compat_reset();
-    if (!(conn = compat_obj_conn(network, COMPAT_NETWORK))) {
-        compat_dispatch(NULL);
-        return -1;
-    }
-    if (!buf) {
-        compat_invalid_arg(compat_func_domain(__func__), __func__, "buf");
-        compat_dispatch(conn);
-        return -1;
-    }
-    uuid_format(network->uuid, buf);
-    return 0;
+    return uuid_get(network, COMPAT_NETWORK, offsetof(struct _virNetwork, uuid), buf, true,
+                    __func__);
 }
 
 int virNetworkPortGetUUID(virNetworkPortPtr port, unsigned char *uuid)
 {
-    virConnectPtr conn;
-
-    compat_reset();
-    if (!(conn = compat_obj_conn(port, COMPAT_NETWORK_PORT))) {
-        compat_dispatch(NULL);
-        return -1;
-    }
-    if (!uuid) {
-        compat_invalid_arg(compat_func_domain(__func__), __func__, "uuid");
-        compat_dispatch(conn);
-        return -1;
-    }
-    memcpy(uuid, port->uuid, VIR_UUID_BUFLEN);
-    return 0;
+    return uuid_get(port, COMPAT_NETWORK_PORT, offsetof(struct _virNetworkPort, uuid), uuid, false,
+                    __func__);
 }
 
 int virNetworkPortGetUUIDString(virNetworkPortPtr port, char *buf)
 {
-    virConnectPtr conn;
-
-    compat_reset();
-    if (!(conn = compat_obj_conn(port, COMPAT_NETWORK_PORT))) {
-        compat_dispatch(NULL);
-        return -1;
-    }
-    if (!buf) {
-        compat_invalid_arg(compat_func_domain(__func__), __func__, "buf");
-        compat_dispatch(conn);
-        return -1;
-    }
-    uuid_format(port->uuid, buf);
-    return 0;
+    return uuid_get(port, COMPAT_NETWORK_PORT, offsetof(struct _virNetworkPort, uuid), buf, true,
+                    __func__);
 }
 
 int virStoragePoolGetUUID(virStoragePoolPtr pool, unsigned char *uuid)
 {
-    virConnectPtr conn;
-
-    compat_reset();
-    if (!(conn = compat_obj_conn(pool, COMPAT_STORAGE_POOL))) {
-        compat_dispatch(NULL);
-        return -1;
-    }
-    if (!uuid) {
-        compat_invalid_arg(compat_func_domain(__func__), __func__, "uuid");
-        compat_dispatch(conn);
-        return -1;
-    }
-    memcpy(uuid, pool->uuid, VIR_UUID_BUFLEN);
-    return 0;
+    return uuid_get(pool, COMPAT_STORAGE_POOL, offsetof(struct _virStoragePool, uuid), uuid, false,
+                    __func__);
 }
 
 int virStoragePoolGetUUIDString(virStoragePoolPtr pool, char *buf)
 {
-    virConnectPtr conn;
-
-    compat_reset();
-    if (!(conn = compat_obj_conn(pool, COMPAT_STORAGE_POOL))) {
-        compat_dispatch(NULL);
-        return -1;
-    }
-    if (!buf) {
-        compat_invalid_arg(compat_func_domain(__func__), __func__, "buf");
-        compat_dispatch(conn);
-        return -1;
-    }
-    uuid_format(pool->uuid, buf);
-    return 0;
+    return uuid_get(pool, COMPAT_STORAGE_POOL, offsetof(struct _virStoragePool, uuid), buf, true,
+                    __func__);
 }
 
 int virSecretGetUUID(virSecretPtr secret, unsigned char *uuid)
 {
-    virConnectPtr conn;
-
-    compat_reset();
-    if (!(conn = compat_obj_conn(secret, COMPAT_SECRET))) {
-        compat_dispatch(NULL);
-        return -1;
-    }
-    if (!uuid) {
-        compat_invalid_arg(compat_func_domain(__func__), __func__, "uuid");
-        compat_dispatch(conn);
-        return -1;
-    }
-    memcpy(uuid, secret->uuid, VIR_UUID_BUFLEN);
-    return 0;
+    return uuid_get(secret, COMPAT_SECRET, offsetof(struct _virSecret, uuid), uuid, false,
+                    __func__);
 }
 
 int virSecretGetUUIDString(virSecretPtr secret, char *buf)
 {
-    virConnectPtr conn;
-
-    compat_reset();
-    if (!(conn = compat_obj_conn(secret, COMPAT_SECRET))) {
-        compat_dispatch(NULL);
-        return -1;
-    }
-    if (!buf) {
-        compat_invalid_arg(compat_func_domain(__func__), __func__, "buf");
-        compat_dispatch(conn);
-        return -1;
-    }
-    uuid_format(secret->uuid, buf);
-    return 0;
+    return uuid_get(secret, COMPAT_SECRET, offsetof(struct _virSecret, uuid), buf, true, __func__);
 }
 
 int virNWFilterGetUUID(virNWFilterPtr nwfilter, unsigned char *uuid)
 {
-    virConnectPtr conn;
-
-    compat_reset();
-    if (!(conn = compat_obj_conn(nwfilter, COMPAT_NWFILTER))) {
-        compat_dispatch(NULL);
-        return -1;
-    }
-    if (!uuid) {
-        compat_invalid_arg(compat_func_domain(__func__), __func__, "uuid");
-        compat_dispatch(conn);
-        return -1;
-    }
-    memcpy(uuid, nwfilter->uuid, VIR_UUID_BUFLEN);
-    return 0;
+    return uuid_get(nwfilter, COMPAT_NWFILTER, offsetof(struct _virNWFilter, uuid), uuid, false,
+                    __func__);
 }
 
 int virNWFilterGetUUIDString(virNWFilterPtr nwfilter, char *buf)
 {
-    virConnectPtr conn;
-
-    compat_reset();
-    if (!(conn = compat_obj_conn(nwfilter, COMPAT_NWFILTER))) {
-        compat_dispatch(NULL);
-        return -1;
-    }
-    if (!buf) {
-        compat_invalid_arg(compat_func_domain(__func__), __func__, "buf");
-        compat_dispatch(conn);
-        return -1;
-    }
-    uuid_format(nwfilter->uuid, buf);
-    return 0;
+    return uuid_get(nwfilter, COMPAT_NWFILTER, offsetof(struct _virNWFilter, uuid), buf, true,
+                    __func__);
 }
 
 /* ---- lookups by UUID string ---- */
