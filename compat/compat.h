@@ -81,6 +81,8 @@ struct _virConnect {
     char *uri;     /* virConnectGetURI (the daemon's own after a probe) */
     char *type;    /* virConnectGetType, asked once (under lock) */
     int transport; /* compat_transport: what virConnectIsSecure/IsEncrypted know */
+    struct compat_watch *watch;        /* compat/watch.c: driven by the event loop (under lock) */
+    struct compat_conn_events *events; /* compat/events.c: event callbacks (under lock) */
 };
 
 /* The transport of a connection, from its URI as libvirt's remote driver
@@ -97,6 +99,33 @@ enum compat_transport {
  * virEventRegisterDefaultImpl): libvirt's client refuses keepalive without
  * an event loop implementation, and so does virConnectSetKeepAlive. */
 extern atomic_bool compat_event_loop;
+
+/* ---- a connection driven by the event loop (compat/watch.c) ---- */
+
+/*
+ * Have the registered event loop (virEventRegisterImpl's or the default
+ * one) drive a virtrpc connection as libvirt's client drives its socket: a
+ * handle on vrpc_conn_get_fd() for vrpc_conn_get_events(), one on
+ * vrpc_conn_get_notify_fd() and a timeout at vrpc_conn_get_timeout(), whose
+ * callbacks run vrpc_conn_process() (which runs virtrpc's event, close and
+ * stream callbacks in the loop's thread) and then the hooks.
+ *
+ * compat_watch_new() returns NULL after setting the error when no loop is
+ * registered. compat_watch_free() removes the handles and the timeout and
+ * returns once no callback of the watch runs any more (NULL-safe; not from
+ * a hook of the same watch). A hook runs after each vrpc_conn_process() of
+ * the watch, in the loop's thread; compat_watch_hook_remove() returns once
+ * the hook no longer runs (unless called from that hook).
+ */
+typedef struct compat_watch compat_watch;
+compat_watch *compat_watch_new(vrpc_conn *c);
+void compat_watch_free(compat_watch *w);
+int compat_watch_hook_add(compat_watch *w, void (*fn)(void *opaque), void *opaque);
+void compat_watch_hook_remove(compat_watch *w, void (*fn)(void *opaque), void *opaque);
+
+/* The connection's watch, made on first use (under conn->lock; freed by the
+ * last reference of the connection), or NULL after setting the error. */
+compat_watch *compat_conn_watch(virConnectPtr conn);
 
 /* Drop one reference of the connection (objects hold one each); the last
  * one closes it. Returns the references left. */
