@@ -77,11 +77,11 @@ struct _virConnect {
     virConnectCloseFunc close_cb;
     void *close_opaque;
     virFreeCallback close_free;
-    bool closing;  /* the last reference is gone: no close callback any more */
-    char *uri;     /* virConnectGetURI (the daemon's own after a probe) */
-    char *type;    /* virConnectGetType, asked once (under lock) */
-    int transport; /* compat_transport: what virConnectIsSecure/IsEncrypted know */
-    struct compat_watch *watch;        /* compat/watch.c: driven by the event loop (under lock) */
+    bool closing;               /* the last reference is gone: no close callback any more */
+    char *uri;                  /* virConnectGetURI (the daemon's own after a probe) */
+    char *type;                 /* virConnectGetType, asked once (under lock) */
+    int transport;              /* compat_transport: what virConnectIsSecure/IsEncrypted know */
+    struct compat_watch *watch; /* compat/watch.c: driven by the event loop (under lock) */
     struct compat_conn_events *events; /* compat/events.c: event callbacks (under lock) */
 };
 
@@ -130,6 +130,34 @@ compat_watch *compat_conn_watch(virConnectPtr conn);
 /* Drop one reference of the connection (objects hold one each); the last
  * one closes it. Returns the references left. */
 int compat_connect_unref(virConnectPtr conn);
+
+/* ---- events (compat/events.c) ---- */
+
+/* A registration of an event callback: libvirt's event ID `event` of the
+ * family (VRPC_EVENT_FAMILY_*), the object filter in virtrpc's form (see
+ * vrpc_event_register) and as text (`key`: uuid or node device name, for
+ * libvirt's duplicate check; `match`: what names the daemon registration,
+ * NULL for key), the callback as given. */
+typedef struct compat_event_spec {
+    int family;
+    int event;
+    const void *filter;
+    const char *key;
+    const char *match;
+    bool dup_check; /* refuse a second registration of the same fn, event and key */
+    bool legacy;    /* virConnectDomainEventRegister's */
+    void (*fn)(void);
+    void *opaque;
+    virFreeCallback freecb;
+} compat_event_spec;
+
+/* Register: the callbackID (>= 0), or -1 after setting the error (freecb
+ * not run). Deregister by id within the family: 0, or -1 after setting the
+ * error. Neither dispatches the error. */
+int compat_events_register(virConnectPtr conn, const compat_event_spec *s);
+int compat_events_deregister(virConnectPtr conn, int family, int callbackID);
+/* The connection's last reference: release its event state. */
+void compat_events_conn_free(virConnectPtr conn);
 
 struct _virDomain {
     compat_obj o;

@@ -378,6 +378,7 @@ int compat_connect_unref(virConnectPtr conn)
         close_free(close_opaque);
     free(conn->err.message);
     free(conn->err.str1);
+    compat_events_conn_free(conn); /* no callback is left: each holds a reference */
     free(conn->err.str2);
     free(conn->err.str3);
     free(conn->uri);

@@ -8,6 +8,7 @@
 
 #include <libvirt/libvirt-qemu.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -109,6 +110,89 @@ int virDomainQemuMonitorCommand(virDomainPtr domain, const char *cmd, char **res
     if (!res)
         goto error;
     *result = res;
+    return 0;
+error:
+    compat_dispatch(conn);
+    return -1;
+}
+
+int virConnectDomainQemuMonitorEventRegister(virConnectPtr conn, virDomainPtr dom,
+                                             const char *event,
+                                             virConnectDomainQemuMonitorEventCallback cb,
+                                             void *opaque, virFreeCallback freecb,
+                                             unsigned int flags)
+{
+    compat_reset();
+    if (!compat_obj_conn(conn, COMPAT_CONNECT)) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    if (dom) {
+        if (!compat_obj_conn(dom, COMPAT_DOMAIN))
+            goto error;
+        if (dom->conn != conn) {
+            compat_error(VIR_FROM_NONE, VIR_ERR_INVALID_ARG,
+                         "%s: the domain does not belong to this connection", __func__);
+            goto error;
+        }
+    }
+    if (!cb) {
+        compat_invalid_arg(VIR_FROM_NONE, __func__, "cb");
+        goto error;
+    }
+    if (compat_readonly(conn))
+        goto error;
+    /* The daemon checks the flags and matches the event name; callbacks
+     * of one domain without an event name share a registration (and are
+     * checked for duplicates), as libvirt's client does. */
+    char uuid[VIR_UUID_STRING_BUFLEN] = "";
+    vrpc_nonnull_domain wd;
+    if (dom) {
+        compat_domain_to(dom, &wd);
+        compat_uuid_format(dom->uuid, uuid);
+    }
+    vrpc_qemu_monitor_filter f = {.dom = dom ? &wd : NULL, .event = event, .flags = flags};
+    char *match = NULL;
+    if (asprintf(&match, "%s/%u/%s", uuid, flags, event ? event : "") < 0) {
+        compat_no_memory();
+        goto error;
+    }
+    compat_event_spec s = {
+        .family = VRPC_EVENT_FAMILY_QEMU_MONITOR,
+        .event = 0,
+        .filter = &f,
+        .key = dom ? uuid : NULL,
+        .match = match,
+        .dup_check = !event,
+        .fn = (void (*)(void))cb,
+        .opaque = opaque,
+        .freecb = freecb,
+    };
+    int id = compat_events_register(conn, &s);
+    free(match);
+    if (id < 0)
+        goto error;
+    return id;
+error:
+    compat_dispatch(conn);
+    return -1;
+}
+
+int virConnectDomainQemuMonitorEventDeregister(virConnectPtr conn, int callbackID)
+{
+    compat_reset();
+    if (!compat_obj_conn(conn, COMPAT_CONNECT)) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    if (callbackID < 0) {
+        compat_invalid_arg(VIR_FROM_NONE, __func__, "callbackID");
+        goto error;
+    }
+    if (compat_readonly(conn))
+        goto error;
+    if (compat_events_deregister(conn, VRPC_EVENT_FAMILY_QEMU_MONITOR, callbackID) < 0)
+        goto error;
     return 0;
 error:
     compat_dispatch(conn);
