@@ -144,6 +144,19 @@ VRPC_EXPORT ssize_t vrpc_stream_recv_sparse(vrpc_stream *st, void *buf, size_t l
  */
 VRPC_EXPORT int vrpc_stream_wait_readable(vrpc_stream *st, uint64_t timeout_usec);
 
+/*
+ * What an operation on the stream would find now, without waiting and
+ * without any I/O (for event loops that dispatch stream callbacks, as
+ * libvirt's virStreamEventAddCallback): VRPC_STREAM_EVENT_READABLE when a
+ * receive would not block (data, a hole, the end, an error, or a stream
+ * that is closed or whose connection failed), VRPC_STREAM_EVENT_WRITABLE
+ * when a send would not wait (the connection's output queue has room, or
+ * the send would fail at once). 0 for NULL. It does not read the socket:
+ * whoever drives the connection (vrpc_conn_process(), a waiting call, a
+ * receive) brings the data in.
+ */
+VRPC_EXPORT int vrpc_stream_ready(const vrpc_stream *st);
+
 /* Tell the daemon the stream is complete and wait for its confirmation. */
 VRPC_EXPORT int vrpc_stream_finish(vrpc_stream *st, vrpc_error **err);
 

@@ -1005,6 +1005,25 @@ size_t vrpc_stream_buffered(const vrpc_stream *cst)
     return n;
 }
 
+int vrpc_stream_ready(const vrpc_stream *cst)
+{
+    vrpc_stream *st = (vrpc_stream *)cst; /* only read, under the connection's lock */
+    vrpc_conn *c;
+    int rc, ev = 0;
+
+    if (!st)
+        return 0;
+    if (!(c = op_begin(st, "vrpc_stream_ready", &rc, NULL)))
+        return VRPC_STREAM_EVENT_READABLE | VRPC_STREAM_EVENT_WRITABLE; /* both fail at once */
+    if (st->rx_head || st->eof || st->err_rc || st->state != ST_OPEN || c->status)
+        ev |= VRPC_STREAM_EVENT_READABLE;
+    if (st->err_rc || st->state != ST_OPEN || c->status ||
+        c->proto.out_bytes <= VRPC_STREAM_SEND_QUEUE)
+        ev |= VRPC_STREAM_EVENT_WRITABLE;
+    op_end(c);
+    return ev;
+}
+
 bool vrpc_stream_is_sparse(const vrpc_stream *st)
 {
     return st && st->sparse;

@@ -656,7 +656,11 @@ static void test_backpressure(void)
     }
     TAP_OK(n == 0 && got == ((size_t)48 << 20) && same,
            "S5: all 48 MiB arrive intact once the reader reads (%zu)", got);
+    TAP_OK(vrpc_stream_ready(st) & VRPC_STREAM_EVENT_READABLE,
+           "S5: ready: readable at the end of the data (%d)", vrpc_stream_ready(st));
     TAP_OK(vrpc_stream_finish(st, NULL) == 0, "S5: finish");
+    TAP_OK(vrpc_stream_ready(st) == (VRPC_STREAM_EVENT_READABLE | VRPC_STREAM_EVENT_WRITABLE),
+           "S5: ready: both once finished (operations fail at once) (%d)", vrpc_stream_ready(st));
     vrpc_stream_free(st);
     fake_end(&f, c);
     free(buf);
@@ -731,11 +735,18 @@ static void test_nonblock(void)
     TAP_OK(n == VRPC_E_AGAIN, "S7: a non-blocking receive with nothing there: VRPC_E_AGAIN");
     rc = vrpc_stream_wait_readable(st, 100 * VRPC_USEC_PER_MSEC);
     TAP_OK(rc == 0, "S7: wait_readable times out");
+    TAP_OK(vrpc_stream_ready(st) == VRPC_STREAM_EVENT_WRITABLE,
+           "S7: ready: writable, not readable while nothing is there (%d)", vrpc_stream_ready(st));
     atomic_store(&f.step, 1);
     rc = vrpc_stream_wait_readable(st, 5 * VRPC_USEC_PER_SEC);
+    TAP_OK(vrpc_stream_ready(st) == (VRPC_STREAM_EVENT_READABLE | VRPC_STREAM_EVENT_WRITABLE),
+           "S7: ready: readable once the data is there (%d)", vrpc_stream_ready(st));
     n = vrpc_stream_recv(st, buf, sizeof(buf), VRPC_STREAM_NONBLOCK, NULL);
     TAP_OK(rc == 1 && n == 4 && memcmp(buf, "late", 4) == 0,
            "S7: wait_readable, then the data without blocking");
+    TAP_OK(vrpc_stream_ready(st) == VRPC_STREAM_EVENT_WRITABLE,
+           "S7: ready: not readable again once it is taken (%d)", vrpc_stream_ready(st));
+    TAP_OK(vrpc_stream_ready(NULL) == 0, "S7: ready of no stream: 0");
     vrpc_stream_free(st); /* aborts: the fake does not confirm, bounded wait */
     fake_end(&f, c);
 }
