@@ -243,6 +243,23 @@ struct _virDomainCheckpoint {
     char *name;
 };
 
+/* A stream (compat/stream.c): virStreamNew makes it unbound, the call that
+ * takes it (virStorageVolUpload, virDomainOpenConsole, ...) binds it to the
+ * vrpc_stream that call opened. */
+struct _virStream {
+    compat_obj o;
+    virConnectPtr conn; /* holds a reference */
+    unsigned int flags; /* virStreamNew's: VIR_STREAM_NONBLOCK */
+    pthread_mutex_t lock;
+    vrpc_stream *st;     /* NULL until bound (under lock) */
+    vrpc_stream **spent; /* streams of earlier bindings, freed with the object */
+    size_t nspent;
+    bool closed;                 /* finished or aborted (under lock) */
+    virError err;                /* the error its finish or abort failed with (under lock) */
+    uint64_t hole;               /* the hole received and not yet consumed (under lock) */
+    struct compat_stream_cb *cb; /* virStreamEventAddCallback's (under lock) */
+};
+
 /*
  * The connection of a live object of the given kind (for COMPAT_CONNECT the
  * connection itself), or NULL after setting libvirt's error for an invalid

@@ -110,6 +110,8 @@ static virConnectPtr live_conn(const void *obj, compat_kind kind)
     case COMPAT_DOMAIN_CHECKPOINT:
         return obj_is(obj, kind) ? live_conn(((virDomainCheckpointPtr)obj)->domain, COMPAT_DOMAIN)
                                  : NULL;
+    case COMPAT_STREAM:
+        return obj_is(obj, kind) ? live_conn(((virStreamPtr)obj)->conn, COMPAT_CONNECT) : NULL;
     default:
         return NULL;
     }
