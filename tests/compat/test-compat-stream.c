@@ -143,7 +143,14 @@ static void run(const char *dir)
              "<pool type='dir'><name>cst-%d</name><target><path>%s/user/pool/cst-%d</path>"
              "</target></pool>",
              (int)getpid(), dir, (int)getpid());
-    virStoragePoolPtr pool = virStoragePoolCreateXML(c, xml, VIR_STORAGE_POOL_CREATE_WITH_BUILD);
+    /* defined, so that its directory can be deleted at the end: the
+     * daemons' pool directory is shared with other tests */
+    virStoragePoolPtr pool = virStoragePoolDefineXML(c, xml, 0);
+    if (pool && (virStoragePoolBuild(pool, 0) < 0 || virStoragePoolCreate(pool, 0) < 0)) {
+        virStoragePoolUndefine(pool);
+        virStoragePoolFree(pool);
+        pool = NULL;
+    }
     TAP_OK(pool, "a pool of our own (%s)", pool ? "ok" : last_err());
     virStorageVolPtr v =
         pool ? virStorageVolCreateXML(pool,
@@ -155,6 +162,8 @@ static void run(const char *dir)
     if (!v) {
         if (pool) {
             virStoragePoolDestroy(pool);
+            virStoragePoolDelete(pool, 0);
+            virStoragePoolUndefine(pool);
             virStoragePoolFree(pool);
         }
         virConnectClose(c);
@@ -228,6 +237,8 @@ static void run(const char *dir)
     virStorageVolDelete(v, 0);
     virStorageVolFree(v);
     virStoragePoolDestroy(pool);
+    TAP_OK(virStoragePoolDelete(pool, 0) == 0 && virStoragePoolUndefine(pool) == 0,
+           "the pool and its directory are gone (%s)", last_err());
     virStoragePoolFree(pool);
     r = virConnectClose(c);
     TAP_OK(r == 1, "virConnectClose: the stream still holds the connection (%d)", r);
