@@ -333,6 +333,10 @@ void compat_error(int domain, int code, const char *fmt, ...) __attribute__((for
  * field by field, a local one mapped to libvirt's code and domain. */
 void compat_error_vrpc(int rc, const vrpc_error *err);
 
+/* Make a saved error (virSaveLastError()) the thread's last error again
+ * and free it; *saved becomes NULL. Nothing happens when *saved is NULL. */
+void compat_error_restore(virErrorPtr *saved);
+
 /* VIR_ERR_INVALID_ARG naming the function and argument, as libvirt's
  * virCheckNonNullArg* / virCheckNonNegativeArg* checks do. `domain` is the
  * error domain libvirt's public API file of that function reports

@@ -138,6 +138,19 @@ void compat_error(int domain, int code, const char *fmt, ...)
     set_error(domain, code, msg, NULL, NULL, -1);
 }
 
+void compat_error_restore(virErrorPtr *saved)
+{
+    virError *e;
+
+    if (!saved || !*saved)
+        return;
+    e = thread_err();
+    if (e)
+        err_copy(*saved, e);
+    virFreeError(*saved);
+    *saved = NULL;
+}
+
 void compat_error_vrpc(int rc, const vrpc_error *err)
 {
     virError *e;
