@@ -14,6 +14,7 @@
 set -u
 compat=$1
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck disable=SC2034 # lib.sh takes the source tree from top
 top=$(cd "$here/../../.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=../../lib.sh
 . "$here/../../lib.sh"
@@ -26,11 +27,14 @@ moddir=
 for d in /usr/lib/x86_64-linux-gnu/libvirt/connection-driver /usr/lib/*/libvirt/connection-driver /usr/lib64/libvirt/connection-driver; do
     [ -d "$d" ] && moddir=$d && break
 done
-[ -n "$moddir" ] && [ -f "$moddir/libvirt_driver_qemu.so" ] || skip_all "no libvirt qemu driver"
+if [ -z "$moddir" ] || [ ! -f "$moddir/libvirt_driver_qemu.so" ]; then
+    skip_all "no libvirt qemu driver"
+fi
 preload=$(ldd "$compat/libvirt.so.0" 2>/dev/null | awk '/lib(asan|ubsan)\.so/ { printf "%s%s", sep, $3; sep = ":" }')
 
 # A short directory name: QEMU's monitor sockets live below it.
 use_tmp /tmp/vmg.XXXXXX
+# shellcheck disable=SC2016 # evaluated at exit
 at_exit 'for f in "$tmp"/*/state/config/libvirt/qemu/run/*.pid "$tmp"/*/state/runtime/libvirt/qemu/run/*.pid; do
     [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
 done'
