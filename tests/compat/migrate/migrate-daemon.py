@@ -14,7 +14,10 @@ Usage: migrate-daemon.py LOG ROLE FEATURES FAIL OPTIONS
             VIR_ERR_OPERATION_FAILED of VIR_FROM_QEMU
   OPTIONS   comma-separated: "nouri" (Prepare gives no URI), "paused" (the
             domain is paused), "nocookie" (Perform returns no cookie, as
-            a daemon does for the unmanaged forms), "-" for none
+            a daemon does for the unmanaged forms), "died" (a Finish told
+            that the migration was cancelled reports an internal error of
+            QEMU, as when the domain died on the destination, instead of
+            VIR_ERR_MIGRATE_FINISH_OK), "-" for none
 
 Replies carry cookies of their own ("cookie:<procedure>") so that the log
 shows which step's cookie the client passed on.
@@ -127,8 +130,14 @@ def main():
             303: cookie + optional(uri_out), 305: cookie, 306: domain("fake") + cookie,
             307: b"",
         }
+        cancelled = proc in (109, 217, 306) and struct.unpack(">i", args[-4:])[0] != 0
         if proc in fail:
             status, payload = ERROR, error(9, 10, "scripted failure of %s" % NAMES.get(proc))
+        elif cancelled and "died" in options:
+            status, payload = ERROR, error(1, 10, "the domain died on the destination")
+        elif cancelled:
+            # a destination that cleaned up: VIR_ERR_MIGRATE_FINISH_OK
+            status, payload = ERROR, error(93, 10, "migration successfully aborted")
         elif proc in replies:
             status, payload = OK, replies[proc]
         else:

@@ -65,6 +65,9 @@ SCENARIOS = [
     ("perform3 params fails", (V3P, "305", "-"), (V3P, "-", "-"), "migrate3",
      "src:begin3_params src:get_state dst:prepare3_params src:perform3_params "
      "dst:finish3_params"),
+    ("perform3 params fails, the domain died", (V3P, "305", "-"), (V3P, "-", "died"), "migrate3",
+     "src:begin3_params src:get_state dst:prepare3_params src:perform3_params "
+     "dst:finish3_params"),
     ("perform3 fails", (V3, "216", "-"), (V3, "-", "-"), "migrate",
      "src:begin3 src:get_info dst:prepare3 src:perform3 dst:finish3"),
     ("perform fails (v2)", (V2, "62", "-"), (V2, "-", "-"), "migrate",
