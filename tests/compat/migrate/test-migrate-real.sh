@@ -22,6 +22,9 @@ top=$(cd "$here/../../.." && pwd)
 py=/usr/bin/python3
 command -v libvirtd >/dev/null 2>&1 || skip_all "no libvirtd"
 command -v qemu-system-x86_64 >/dev/null 2>&1 || skip_all "no qemu-system-x86_64"
+# The system's library: whatever the test runner put on the loader's path
+# (a sanitizer build's libvirt.so.0) stays out of it.
+unset LD_LIBRARY_PATH
 "$py" -c 'import libvirt' 2>/dev/null || skip_all "no python3-libvirt"
 moddir=
 for d in /usr/lib/x86_64-linux-gnu/libvirt/connection-driver /usr/lib/*/libvirt/connection-driver /usr/lib64/libvirt/connection-driver; do
