@@ -999,3 +999,273 @@ fail:
     free(buf);
     return all_failed(stream);
 }
+
+/* ---- event callbacks ----
+ *
+ * As libvirt's client: the callback runs from a timeout of the
+ * application's event loop, armed (0: every iteration) while the stream has
+ * something the callback asked for and disarmed (-1) otherwise. READABLE
+ * means a receive would not block (data, a hole, the end, an error, a
+ * closed stream), WRITABLE that a send would not wait (libvirt reports it
+ * always: its sends block instead). Readiness is looked at again after each
+ * vrpc_conn_process() of the connection's watch (a hook), after each
+ * dispatch and when the callback's events change. The registration holds a
+ * reference to the stream (libvirt's does too), released when the loop
+ * frees the timeout after virStreamEventRemoveCallback; ff runs at the
+ * removal, or after the dispatch that removed it.
+ */
+/* compat/watch.c drives the connection; a build without it fails stream
+ * callbacks as without an event loop. */
+#pragma weak compat_conn_watch
+#pragma weak compat_watch_hook_add
+#pragma weak compat_watch_hook_remove
+
+struct compat_stream_cb {
+    virStreamEventCallback fn;
+    void *opaque;
+    virFreeCallback ff;
+    int events;
+    int timer;
+    compat_watch *watch;
+    bool dispatching;
+    bool removed;
+};
+
+/* The events the stream has now (lock held). */
+static int events_now(virStreamPtr s)
+{
+    int ready = s->st ? vrpc_stream_ready(s->st) : 0, ev = 0;
+
+    if (s->hole > 0 || s->closed || (ready & VRPC_STREAM_EVENT_READABLE))
+        ev |= VIR_STREAM_EVENT_READABLE;
+    if (s->closed || (ready & VRPC_STREAM_EVENT_WRITABLE))
+        ev |= VIR_STREAM_EVENT_WRITABLE;
+    return ev;
+}
+
+/* Arm or disarm the callback's timeout (lock held). */
+static void cb_update_locked(virStreamPtr s)
+{
+    struct compat_stream_cb *cb = s->cb;
+
+    if (!cb || cb->dispatching)
+        return;
+    virEventUpdateTimeout(cb->timer, (events_now(s) & cb->events) ? 0 : -1);
+}
+
+static void cb_hook(void *opaque)
+{
+    virStreamPtr s = opaque;
+
+    pthread_mutex_lock(&s->lock);
+    cb_update_locked(s);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void cb_timer(int timer, void *opaque)
+{
+    virStreamPtr s = opaque;
+    struct compat_stream_cb *cb;
+    virFreeCallback ff = NULL;
+    void *cb_opaque;
+    int ev;
+
+    stream_ref(s); /* the dispatch may remove the registration and its reference */
+    pthread_mutex_lock(&s->lock);
+    cb = s->cb;
+    if (!cb || cb->timer != timer || cb->dispatching) {
+        pthread_mutex_unlock(&s->lock);
+        stream_unref(s);
+        return;
+    }
+    ev = events_now(s) & cb->events;
+    if (!ev) {
+        cb_update_locked(s);
+        pthread_mutex_unlock(&s->lock);
+        stream_unref(s);
+        return;
+    }
+    cb->dispatching = true;
+    cb_opaque = cb->opaque;
+    pthread_mutex_unlock(&s->lock);
+
+    cb->fn(s, ev, cb_opaque);
+
+    pthread_mutex_lock(&s->lock);
+    cb->dispatching = false;
+    if (cb->removed) {
+        ff = cb->ff;
+        free(cb);
+    } else {
+        cb_update_locked(s);
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (ff)
+        ff(cb_opaque);
+    stream_unref(s);
+}
+
+/* The timeout's free callback: the registration's reference. */
+static void cb_timer_free(void *opaque)
+{
+    stream_unref(opaque);
+}
+
+int virStreamEventAddCallback(virStreamPtr stream, int events, virStreamEventCallback cb,
+                              void *opaque, virFreeCallback ff)
+{
+    struct compat_stream_cb *c = NULL;
+    compat_watch *w;
+    bool bound, taken;
+    int timer;
+
+    compat_reset();
+    if (!compat_obj_conn(stream, COMPAT_STREAM)) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    pthread_mutex_lock(&stream->lock);
+    bound = stream->st != NULL;
+    taken = stream->cb != NULL;
+    pthread_mutex_unlock(&stream->lock);
+    if (!bound) {
+        error_unbound(__func__);
+        goto fail;
+    }
+    if (taken) {
+        compat_error(VIR_FROM_RPC, VIR_ERR_INTERNAL_ERROR,
+                     "the stream has a callback already: one at a time");
+        goto fail;
+    }
+    if (!atomic_load(&compat_event_loop)) {
+        /* libvirt's client fails without saying why (virEventAddTimeout
+         * has no loop to ask): the cause-unknown error of its dispatch */
+        compat_error(VIR_FROM_NONE, VIR_ERR_INTERNAL_ERROR,
+                     "stream callbacks need an event loop (virEventRegisterImpl or "
+                     "virEventRegisterDefaultImpl)");
+        goto fail;
+    }
+    if (!compat_conn_watch || !compat_watch_hook_add || !compat_watch_hook_remove) {
+        /* a build without compat/watch.c: as without an event loop */
+        compat_error(VIR_FROM_NONE, VIR_ERR_INTERNAL_ERROR,
+                     "stream callbacks need the event loop's connection watch");
+        goto fail;
+    }
+    if (!(w = compat_conn_watch(stream->conn)))
+        goto fail;
+    if (!(c = calloc(1, sizeof(*c)))) {
+        compat_no_memory();
+        goto fail;
+    }
+    c->fn = cb;
+    c->opaque = opaque;
+    c->ff = ff;
+    c->events = events;
+    c->watch = w;
+    stream_ref(stream);
+    timer = virEventAddTimeout(-1, cb_timer, stream, cb_timer_free);
+    if (timer < 0) {
+        stream_unref(stream);
+        free(c);
+        if (!virGetLastError())
+            compat_error(VIR_FROM_NONE, VIR_ERR_INTERNAL_ERROR,
+                         "the event loop refused a timeout for the stream");
+        goto fail;
+    }
+    c->timer = timer;
+    if (compat_watch_hook_add(w, cb_hook, stream) < 0) {
+        virEventRemoveTimeout(timer);
+        free(c);
+        goto fail;
+    }
+    pthread_mutex_lock(&stream->lock);
+    taken = stream->cb != NULL;
+    if (!taken) {
+        stream->cb = c;
+        cb_update_locked(stream);
+    }
+    pthread_mutex_unlock(&stream->lock);
+    if (taken) {
+        /* another thread registered one meanwhile */
+        compat_watch_hook_remove(w, cb_hook, stream);
+        virEventRemoveTimeout(timer);
+        free(c);
+        compat_error(VIR_FROM_RPC, VIR_ERR_INTERNAL_ERROR,
+                     "the stream has a callback already: one at a time");
+        goto fail;
+    }
+    return 0;
+fail:
+    compat_dispatch(stream->conn);
+    return -1;
+}
+
+int virStreamEventUpdateCallback(virStreamPtr stream, int events)
+{
+    int rc = 0;
+
+    compat_reset();
+    if (!compat_obj_conn(stream, COMPAT_STREAM)) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    pthread_mutex_lock(&stream->lock);
+    if (!stream->st) {
+        error_unbound(__func__);
+        rc = -1;
+    } else if (!stream->cb) {
+        compat_error(VIR_FROM_RPC, VIR_ERR_INTERNAL_ERROR, "the stream has no callback");
+        rc = -1;
+    } else {
+        stream->cb->events = events;
+        cb_update_locked(stream);
+    }
+    pthread_mutex_unlock(&stream->lock);
+    if (rc < 0)
+        compat_dispatch(stream->conn);
+    return rc;
+}
+
+int virStreamEventRemoveCallback(virStreamPtr stream)
+{
+    struct compat_stream_cb *c;
+    compat_watch *w = NULL;
+    bool dispatching = false;
+    int timer = -1, rc = 0;
+
+    compat_reset();
+    if (!compat_obj_conn(stream, COMPAT_STREAM)) {
+        compat_dispatch(NULL);
+        return -1;
+    }
+    pthread_mutex_lock(&stream->lock);
+    c = stream->cb;
+    if (!stream->st) {
+        error_unbound(__func__);
+        rc = -1;
+    } else if (!c) {
+        compat_error(VIR_FROM_RPC, VIR_ERR_INTERNAL_ERROR, "the stream has no callback");
+        rc = -1;
+    } else {
+        stream->cb = NULL;
+        c->removed = true;
+        dispatching = c->dispatching;
+        w = c->watch;
+        timer = c->timer;
+    }
+    pthread_mutex_unlock(&stream->lock);
+    if (rc < 0) {
+        compat_dispatch(stream->conn);
+        return -1;
+    }
+    compat_watch_hook_remove(w, cb_hook, stream);
+    if (!dispatching) {
+        /* nothing runs it any more: ff now, as libvirt */
+        if (c->ff)
+            c->ff(c->opaque);
+        free(c);
+    }
+    /* last: the loop's free of the timeout drops the registration's reference */
+    virEventRemoveTimeout(timer);
+    return 0;
+}
