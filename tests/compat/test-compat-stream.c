@@ -19,6 +19,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* the descriptors are checked after the run without a loop (all of them),
+ * then after the run with the default loop (all but the loop's own) */
+#define TAP_NO_FD_CHECK
 #include "../tap.h"
 
 #define MiB (1024 * 1024)
@@ -249,6 +252,124 @@ static void run(const char *dir)
     virStreamFree(st);
 }
 
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    int n = 0;
+    if (!d)
+        return -1;
+    while ((de = readdir(d)) != NULL)
+        if (de->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1;
+}
+
+/* A non-blocking download driven by a READABLE callback on the default
+ * event loop. */
+typedef struct cbrun {
+    sink k;
+    int done, calls, freed;
+} cbrun;
+
+static void on_readable(virStreamPtr st, int events, void *opaque)
+{
+    cbrun *r = opaque;
+    char buf[65536];
+    r->calls++;
+    if (!(events & VIR_STREAM_EVENT_READABLE))
+        return;
+    for (;;) {
+        int n = virStreamRecv(st, buf, sizeof(buf));
+        if (n == -2)
+            return;
+        if (n <= 0) {
+            virStreamEventRemoveCallback(st);
+            if (n == 0)
+                virStreamFinish(st);
+            r->done = n == 0 ? 1 : -1;
+            return;
+        }
+        sink_cb(st, buf, (size_t)n, &r->k);
+    }
+}
+
+static void on_free(void *opaque)
+{
+    ((cbrun *)opaque)->freed++;
+}
+
+static void tick(int timer, void *opaque)
+{
+    (void)timer;
+    (void)opaque;
+}
+
+static void run_loop(const char *dir)
+{
+    char uri[4200], xml[8400];
+    snprintf(uri, sizeof(uri), "storage+unix:///session?socket=%s/user/run/libvirt-sock", dir);
+    virConnectPtr c = virConnectOpen(uri);
+    if (!TAP_OK(c, "loop: open the storage daemon (%s)", c ? "ok" : last_err()))
+        return;
+    snprintf(xml, sizeof(xml),
+             "<pool type='dir'><name>cstl-%d</name><target><path>%s/user/pool/cstl-%d</path>"
+             "</target></pool>",
+             (int)getpid(), dir, (int)getpid());
+    virStoragePoolPtr pool = virStoragePoolDefineXML(c, xml, 0);
+    if (pool && (virStoragePoolBuild(pool, 0) < 0 || virStoragePoolCreate(pool, 0) < 0)) {
+        virStoragePoolUndefine(pool);
+        virStoragePoolFree(pool);
+        pool = NULL;
+    }
+    virStorageVolPtr v =
+        pool ? virStorageVolCreateXML(pool,
+                                      "<volume><name>cstl.img</name><capacity unit='MiB'>2"
+                                      "</capacity><allocation>0</allocation></volume>",
+                                      0)
+             : NULL;
+    TAP_OK(v, "loop: a pool and a volume (%s)", v ? "ok" : last_err());
+    if (v) {
+        virStreamPtr st = virStreamNew(c, 0);
+        src s = {0, 2 * MiB};
+        int r = virStorageVolUpload(v, st, 0, 0, 0);
+        r = r ? r : virStreamSendAll(st, src_cb, &s);
+        r = r ? r : virStreamFinish(st);
+        virStreamFree(st);
+        TAP_OK(r == 0, "loop: 2 MiB uploaded (%s)", r ? last_err() : "ok");
+
+        static cbrun cr;
+        st = virStreamNew(c, VIR_STREAM_NONBLOCK);
+        r = virStorageVolDownload(v, st, 0, 0, 0);
+        r = r ? r
+              : virStreamEventAddCallback(st, VIR_STREAM_EVENT_READABLE, on_readable, &cr, on_free);
+        TAP_OK(r == 0, "loop: a non-blocking download with a READABLE callback (%s)",
+               r ? last_err() : "ok");
+        for (int i = 0; r == 0 && !cr.done && i < 20000; i++)
+            virEventRunDefaultImpl();
+        TAP_OK(cr.done == 1 && cr.k.got == 2 * MiB && cr.k.bad == 0,
+               "loop: the callback read all of it (%zu bytes, %zu differ, %d calls)", cr.k.got,
+               cr.k.bad, cr.calls);
+        TAP_OK(cr.freed == 1, "loop: ff ran once the callback removed itself (%d)", cr.freed);
+        virStreamFree(st);
+        virStorageVolDelete(v, 0);
+        virStorageVolFree(v);
+    }
+    if (pool) {
+        virStoragePoolDestroy(pool);
+        virStoragePoolDelete(pool, 0);
+        virStoragePoolUndefine(pool);
+        virStoragePoolFree(pool);
+    }
+    int r = virConnectClose(c);
+    /* the loop frees the callback's timeout (and its stream reference) on
+     * its next iterations */
+    for (int i = 0; i < 10; i++)
+        virEventRunDefaultImpl();
+    TAP_OK(r == 0 || r == 1, "loop: virConnectClose (%d)", r);
+}
+
 int main(void)
 {
     const char *d = getenv("VRPC_TEST_DIR");
@@ -269,6 +390,27 @@ int main(void)
         threads1 = count_threads();
     }
     TAP_OK(threads1 == threads0, "no thread left after the run (%d, %d at the start)", threads1,
+           threads0);
+    tap_check_fds_at_exit();
+
+    /* again with stream callbacks on the default event loop: after it,
+     * nothing left but what the loop itself keeps */
+    if (virEventRegisterDefaultImpl() < 0) {
+        tap_skip("no default event loop: %s", last_err());
+        return tap_done();
+    }
+    virEventAddTimeout(100, tick, NULL, NULL); /* iterations end within 100 ms */
+    int fds0 = count_fds();
+    threads0 = count_threads();
+    run_loop(d);
+    threads1 = count_threads();
+    for (int i = 0; i < 100 && threads1 > threads0; i++) {
+        usleep(10000);
+        threads1 = count_threads();
+    }
+    TAP_OK(count_fds() == fds0, "loop: no descriptor left after the run (%d, %d before)",
+           count_fds(), fds0);
+    TAP_OK(threads1 == threads0, "loop: no thread left after the run (%d, %d before)", threads1,
            threads0);
     return tap_done();
 }
