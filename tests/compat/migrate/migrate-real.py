@@ -120,6 +120,16 @@ def main():
                 live | L.VIR_MIGRATE_PERSIST_DEST, None, tcp(), 0))
     attempt("toURI of the definition left inactive on dst (old API, peer-to-peer)",
             lambda: d.lookupByName(name).migrateToURI(suri, live | p2p, None, 0))
+    # offline: the inactive definition on dst moves to src, nothing runs
+    dom = s.lookupByName(name)
+    dom.destroy()
+    dom.undefine()
+    del dom
+    where("src's copy removed")
+    attempt("migrate3 dst->src offline (persist, undefine source)",
+            lambda: d.lookupByName(name).migrate3(
+                s, {}, L.VIR_MIGRATE_OFFLINE | L.VIR_MIGRATE_PERSIST_DEST
+                | L.VIR_MIGRATE_UNDEFINE_SOURCE))
     for side in ("src", "dst"):
         try:
             dom = conns[side].lookupByName(name)

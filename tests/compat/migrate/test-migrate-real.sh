@@ -89,7 +89,8 @@ for step in 'migrate3 src->dst (managed direct, params) -> ok' \
     'toURI3 src->dst (peer-to-peer, tunnelled) -> ok 0' \
     'migrate src->dst (peer-to-peer, persist, undefine source): src=none(42/10) dst=1/2 persistent' \
     'migrate2 dst->src (managed, destination XML, persist) -> ok' \
-    'migrate3 to an address the destination cannot listen on: src=none(42/10) dst=1/2'; do
+    'migrate3 to an address the destination cannot listen on: src=none(42/10) dst=1/2' \
+    'migrate3 dst->src offline (persist, undefine source): src=5/'; do
     grep -qF "$step" "$tmp/ours.out"
     ok $? "ours: $step"
 done
