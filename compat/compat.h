@@ -83,6 +83,12 @@ struct _virConnect {
     int transport;              /* compat_transport: what virConnectIsSecure/IsEncrypted know */
     struct compat_watch *watch; /* compat/watch.c: driven by the event loop (under lock) */
     struct compat_conn_events *events; /* compat/events.c: event callbacks (under lock) */
+
+    /* A loop was registered at open: as libvirt's client, keepalive works. */
+    bool keepalive_ok;
+    /* The close callback ran: as in libvirt, its data and the registration's
+     * reference are gone but cb stays registered (under lock). */
+    bool close_fired;
 };
 
 /* The transport of a connection, from its URI as libvirt's remote driver
@@ -112,14 +118,33 @@ extern atomic_bool compat_event_loop;
  *
  * compat_watch_new() returns NULL after setting the error when no loop is
  * registered. compat_watch_free() removes the handles and the timeout and
- * returns once no callback of the watch runs any more (NULL-safe; not from
- * a hook of the same watch). A hook runs after each vrpc_conn_process() of
+ * returns once no callback of the watch runs any more (NULL-safe); called
+ * from inside a callback of the same watch it returns at once, and the
+ * connection must then not be closed before that callback ends (see
+ * compat_watch_free_then). A hook runs after each vrpc_conn_process() of
  * the watch, in the loop's thread; compat_watch_hook_remove() returns once
  * the hook no longer runs (unless called from that hook).
  */
 typedef struct compat_watch compat_watch;
 compat_watch *compat_watch_new(vrpc_conn *c);
 void compat_watch_free(compat_watch *w);
+/*
+ * compat_watch_free(), then fin(opaque) once no callback of the watch runs
+ * any more (e.g. vrpc_conn_close of its connection): at once from another
+ * thread (after waiting for a callback under way), at the end of the
+ * running callback when called from inside it (from a hook, or from an
+ * event or close callback run by its vrpc_conn_process(): virtrpc's
+ * connection cannot be closed from there). fin may be NULL; w may be NULL
+ * (fin then runs at once).
+ */
+void compat_watch_free_then(compat_watch *w, void (*fin)(void *opaque), void *opaque);
+/* The close reason libvirt's client reports for virtrpc's `reason`, when a
+ * close callback runs in a watch's callback: the reason depends on what the
+ * loop reported (EOF becomes ERROR under a loop that only reports
+ * readability, as python's libvirtaio). */
+int compat_watch_close_reason(int reason);
+/* Is the registered loop the default one (virEventRegisterDefaultImpl)? */
+bool compat_event_loop_is_default(void);
 int compat_watch_hook_add(compat_watch *w, void (*fn)(void *opaque), void *opaque);
 void compat_watch_hook_remove(compat_watch *w, void (*fn)(void *opaque), void *opaque);
 

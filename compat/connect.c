@@ -264,6 +264,33 @@ static bool uri_syntax_ok(const char *u)
     return true;
 }
 
+/* VIR_DRV_FEATURE_PROGRAM_KEEPALIVE (libvirt's internal feature number). */
+#define FEATURE_PROGRAM_KEEPALIVE 10
+
+/*
+ * With an event loop registered, libvirt's client has the loop watch its
+ * socket from the open on (events, the end of the connection) and tells
+ * the daemon it answers keepalive PINGs, without sending its own until
+ * virConnectSetKeepAlive: the daemon then PINGs a silent client (its
+ * keepalive_interval, 5 s by default) and drops one that stops answering.
+ * A loop that refuses the watch is tolerated (no keepalive then), as
+ * libvirt tolerates it.
+ */
+static void watch_at_open(virConnectPtr conn)
+{
+    vrpc_connect_supports_feature_args a = {.feature = FEATURE_PROGRAM_KEEPALIVE};
+    vrpc_connect_supports_feature_ret *r = NULL;
+
+    if (!compat_conn_watch(conn)) {
+        compat_reset();
+        return;
+    }
+    conn->keepalive_ok = true;
+    if (compat_call(conn, &vrpc_pd_connect_supports_feature, &a, &r) == 0)
+        vrpc_free(r);
+    compat_reset();
+}
+
 static virConnectPtr open_conn(const char *name, virConnectAuthPtr auth, unsigned int flags)
 {
     struct auth_ctx ctx = {auth, false};
@@ -337,6 +364,8 @@ static virConnectPtr open_conn(const char *name, virConnectAuthPtr auth, unsigne
         compat_dispatch(NULL);
         return NULL;
     }
+    if (atomic_load(&compat_event_loop))
+        watch_at_open(conn);
     return conn;
 }
 
@@ -357,22 +386,19 @@ virConnectPtr virConnectOpenAuth(const char *name, virConnectAuthPtr auth, unsig
 
 /* ---- references and close ---- */
 
-int compat_connect_unref(virConnectPtr conn)
+/* The end of a connection, once no callback of its watch runs. */
+static void connect_finish(void *opaque)
 {
-    int left = atomic_fetch_sub(&conn->o.refs, 1) - 1;
+    virConnectPtr conn = opaque;
     virFreeCallback close_free;
     void *close_opaque;
 
-    if (left > 0)
-        return left;
     pthread_mutex_lock(&conn->lock);
-    conn->closing = true; /* the client's own close is not reported */
     close_free = conn->close_free;
     close_opaque = conn->close_opaque;
     conn->close_cb = NULL;
     conn->close_free = NULL;
     pthread_mutex_unlock(&conn->lock);
-    conn->o.magic = 0;
     vrpc_conn_close(conn->c);
     if (close_free)
         close_free(close_opaque);
@@ -385,6 +411,25 @@ int compat_connect_unref(virConnectPtr conn)
     free(conn->type);
     pthread_mutex_destroy(&conn->lock);
     free(conn);
+}
+
+int compat_connect_unref(virConnectPtr conn)
+{
+    int left = atomic_fetch_sub(&conn->o.refs, 1) - 1;
+    compat_watch *watch;
+
+    if (left > 0)
+        return left;
+    pthread_mutex_lock(&conn->lock);
+    conn->closing = true; /* the client's own close is not reported */
+    watch = conn->watch;
+    conn->watch = NULL;
+    pthread_mutex_unlock(&conn->lock);
+    conn->o.magic = 0;
+    /* The loop stops watching first; the connection closes once no
+     * callback of the watch runs (at the end of the one under way when
+     * this is called from inside it). */
+    compat_watch_free_then(watch, connect_finish, conn);
     return 0;
 }
 
@@ -533,8 +578,11 @@ int virConnectSetKeepAlive(virConnectPtr conn, int interval, unsigned int count)
         return -1;
     }
     /* As libvirt: keepalive needs somebody to answer the daemon while the
-     * application is idle, i.e. an event loop implementation. */
-    if (!atomic_load(&compat_event_loop)) {
+     * application is idle, i.e. an event loop implementation registered
+     * before the connection was opened (its watch then runs); libvirt's
+     * client drops its keepalive when the connection ends, and says the
+     * same then. */
+    if (!conn->keepalive_ok || vrpc_conn_get_status(conn->c) != 0) {
         compat_error(VIR_FROM_REMOTE, VIR_ERR_INTERNAL_ERROR,
                      "keepalive needs an event loop implementation (virEventRegisterImpl or "
                      "virEventRegisterDefaultImpl) to answer the daemon");
@@ -557,20 +605,43 @@ int virConnectSetKeepAlive(virConnectPtr conn, int interval, unsigned int count)
 }
 
 /* virtrpc's close callback: the application's, with the reason (libvirt's
- * VIR_CONNECT_CLOSE_REASON_* have virtrpc's values). */
+ * VIR_CONNECT_CLOSE_REASON_* have virtrpc's values). As libvirt, it runs
+ * once; then its freecb runs and the registration's reference goes, but the
+ * callback stays registered (registering another one fails, unregistering
+ * it asks the daemon). */
 static void close_trampoline(vrpc_conn *c, int reason, void *opaque)
 {
     virConnectPtr conn = opaque;
     virConnectCloseFunc cb;
+    virFreeCallback freecb = NULL;
     void *data;
 
     (void)c;
     pthread_mutex_lock(&conn->lock);
-    cb = conn->closing ? NULL : conn->close_cb;
+    cb = conn->closing || conn->close_fired ? NULL : conn->close_cb;
     data = conn->close_opaque;
     pthread_mutex_unlock(&conn->lock);
-    if (cb)
-        cb(conn, reason, data);
+    if (!cb)
+        return;
+    cb(conn, compat_watch_close_reason(reason), data);
+    pthread_mutex_lock(&conn->lock);
+    if (!conn->close_fired && conn->close_cb == cb) {
+        conn->close_fired = true;
+        freecb = conn->close_free;
+        data = conn->close_opaque;
+        conn->close_free = NULL;
+        conn->close_opaque = NULL;
+    } else {
+        cb = NULL; /* unregistered meanwhile: nothing left to drop */
+    }
+    pthread_mutex_unlock(&conn->lock);
+    if (!cb)
+        return;
+    if (freecb)
+        freecb(data);
+    /* May be the last one: the watch then closes the connection once this
+     * callback has returned. */
+    compat_connect_unref(conn);
 }
 
 int virConnectRegisterCloseCallback(virConnectPtr conn, virConnectCloseFunc cb, void *opaque,
@@ -621,6 +692,7 @@ int virConnectUnregisterCloseCallback(virConnectPtr conn, virConnectCloseFunc cb
     vrpc_error *err = NULL;
     virFreeCallback freecb;
     void *opaque;
+    bool fired;
     int rc;
 
     compat_reset();
@@ -642,6 +714,14 @@ int virConnectUnregisterCloseCallback(virConnectPtr conn, virConnectCloseFunc cb
         return -1;
     }
     pthread_mutex_unlock(&conn->lock);
+    /* libvirt asks the daemon, which fails on a connection that ended;
+     * virtrpc does not ask then. */
+    if (vrpc_conn_get_status(conn->c) != 0) {
+        if (compat_call(conn, &vrpc_pd_connect_unregister_close_callback, NULL, NULL) < 0) {
+            compat_dispatch(conn);
+            return -1;
+        }
+    }
     rc = vrpc_conn_set_close_callback(conn->c, NULL, NULL, NULL, &err);
     if (rc < 0) {
         compat_error_vrpc(rc, err);
@@ -650,14 +730,17 @@ int virConnectUnregisterCloseCallback(virConnectPtr conn, virConnectCloseFunc cb
         return -1;
     }
     pthread_mutex_lock(&conn->lock);
+    fired = conn->close_fired;
     freecb = conn->close_free;
     opaque = conn->close_opaque;
     conn->close_cb = NULL;
     conn->close_free = NULL;
     conn->close_opaque = NULL;
+    conn->close_fired = false;
     pthread_mutex_unlock(&conn->lock);
     if (freecb)
         freecb(opaque);
-    compat_connect_unref(conn); /* the registration's reference */
+    if (!fired)
+        compat_connect_unref(conn); /* the registration's reference */
     return 0;
 }
