@@ -24,6 +24,7 @@ struct _virAdmConnect {
     virAdmConnectCloseFunc close_cb;
     void *close_opaque;
     virFreeCallback close_free;
+    compat_watch *watch; /* with a loop registered at open (compat/watch.c) */
 };
 
 struct _virAdmServer {
@@ -72,13 +73,11 @@ static void adm_invalid(const char *func)
     compat_dispatch(NULL);
 }
 
-static void adm_conn_unref(virAdmConnectPtr c)
+/* The end of an admin connection, once no callback of its watch runs. */
+static void adm_conn_finish(void *opaque)
 {
-    if (atomic_fetch_sub(&c->o.refs, 1) != 1)
-        return;
-    c->o.magic = 0;
-    /* as libvirt: closing on purpose does not run the close callback */
-    vrpc_conn_set_close_callback(c->c, NULL, NULL, NULL, NULL);
+    virAdmConnectPtr c = opaque;
+
     vrpc_conn_close(c->c);
     pthread_mutex_lock(&c->lock);
     virFreeCallback ff = c->close_free;
@@ -91,6 +90,18 @@ static void adm_conn_unref(virAdmConnectPtr c)
     pthread_mutex_destroy(&c->lock);
     free(c->uri);
     free(c);
+}
+
+static void adm_conn_unref(virAdmConnectPtr c)
+{
+    if (atomic_fetch_sub(&c->o.refs, 1) != 1)
+        return;
+    c->o.magic = 0;
+    /* as libvirt: closing on purpose does not run the close callback */
+    vrpc_conn_set_close_callback(c->c, NULL, NULL, NULL, NULL);
+    /* the loop stops watching first; a callback of the watch under way
+     * (the close callback dropping the last reference) ends first */
+    compat_watch_free_then(c->watch, adm_conn_finish, c);
 }
 
 static void adm_server_unref(virAdmServerPtr s)
@@ -214,6 +225,11 @@ virAdmConnectPtr virAdmConnectOpen(const char *name, unsigned int flags)
     pthread_mutex_init(&c->lock, NULL);
     c->o.magic = ADM_MAGIC_CONNECT;
     atomic_init(&c->o.refs, 1);
+    /* As libvirt's admin client: with a loop registered the connection is
+     * watched from the open on (its end is seen and reported to the close
+     * callback without a call); a loop that refuses is tolerated. */
+    if (atomic_load(&compat_event_loop) && !(c->watch = compat_watch_new(c->c)))
+        compat_reset();
     return c;
 }
 
@@ -268,7 +284,9 @@ char *virAdmConnectGetURI(virAdmConnectPtr conn)
     return s;
 }
 
-/* virtrpc's close callback, forwarded once to the application's. */
+/* virtrpc's close callback, forwarded once to the application's; then, as
+ * libvirt, the registration is gone (its free callback runs, its reference
+ * to the connection goes). */
 static void adm_close_trampoline(vrpc_conn *vc, int reason, void *opaque)
 {
     (void)vc;
@@ -281,10 +299,13 @@ static void adm_close_trampoline(vrpc_conn *vc, int reason, void *opaque)
     conn->close_opaque = NULL;
     conn->close_free = NULL;
     pthread_mutex_unlock(&conn->lock);
-    if (cb)
-        cb(conn, reason, op);
+    if (!cb)
+        return;
+    cb(conn, compat_watch_close_reason(reason), op);
     if (ff)
         ff(op);
+    /* may be the last one: the watch then closes after this callback */
+    adm_conn_unref(conn);
 }
 
 int virAdmConnectRegisterCloseCallback(virAdmConnectPtr conn, virAdmConnectCloseFunc cb,
@@ -303,7 +324,7 @@ int virAdmConnectRegisterCloseCallback(virAdmConnectPtr conn, virAdmConnectClose
     pthread_mutex_lock(&conn->lock);
     if (conn->close_cb) {
         pthread_mutex_unlock(&conn->lock);
-        compat_error(VIR_FROM_ADMIN, VIR_ERR_OPERATION_INVALID,
+        compat_error(VIR_FROM_NONE, VIR_ERR_OPERATION_INVALID,
                      "a close callback is registered already");
         compat_dispatch(NULL);
         return -1;
@@ -313,6 +334,8 @@ int virAdmConnectRegisterCloseCallback(virAdmConnectPtr conn, virAdmConnectClose
     conn->close_free = freecb;
     pthread_mutex_unlock(&conn->lock);
     vrpc_error *err = NULL;
+    /* as libvirt, the registration holds a reference to the connection */
+    atomic_fetch_add(&conn->o.refs, 1);
     int rc = vrpc_conn_set_close_callback(conn->c, adm_close_trampoline, conn, NULL, &err);
     if (rc < 0) {
         pthread_mutex_lock(&conn->lock);
@@ -320,6 +343,7 @@ int virAdmConnectRegisterCloseCallback(virAdmConnectPtr conn, virAdmConnectClose
         conn->close_opaque = NULL;
         conn->close_free = NULL;
         pthread_mutex_unlock(&conn->lock);
+        adm_conn_unref(conn);
         compat_error_vrpc(rc, err);
         vrpc_free(err);
         compat_dispatch(NULL);
@@ -343,7 +367,7 @@ int virAdmConnectUnregisterCloseCallback(virAdmConnectPtr conn, virAdmConnectClo
     pthread_mutex_lock(&conn->lock);
     if (conn->close_cb != cb) {
         pthread_mutex_unlock(&conn->lock);
-        compat_error(VIR_FROM_ADMIN, VIR_ERR_OPERATION_INVALID,
+        compat_error(VIR_FROM_NONE, VIR_ERR_OPERATION_INVALID,
                      "the close callback given is not the one registered");
         compat_dispatch(NULL);
         return -1;
@@ -357,6 +381,7 @@ int virAdmConnectUnregisterCloseCallback(virAdmConnectPtr conn, virAdmConnectClo
     vrpc_conn_set_close_callback(conn->c, NULL, NULL, NULL, NULL);
     if (ff)
         ff(op);
+    adm_conn_unref(conn); /* the registration's reference */
     return 0;
 }
 

@@ -152,6 +152,11 @@ void compat_watch_hook_remove(compat_watch *w, void (*fn)(void *opaque), void *o
  * last reference of the connection), or NULL after setting the error. */
 compat_watch *compat_conn_watch(virConnectPtr conn);
 
+/* After a failed call: when the connection ended and no loop watches it,
+ * run its close callback in the calling thread, as libvirt's client does
+ * in the call that saw the end (the thread's last error is kept). */
+void compat_conn_ended(virConnectPtr conn);
+
 /* Drop one reference of the connection (objects hold one each); the last
  * one closes it. Returns the references left. */
 int compat_connect_unref(virConnectPtr conn);

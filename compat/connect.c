@@ -644,6 +644,23 @@ static void close_trampoline(vrpc_conn *c, int reason, void *opaque)
     compat_connect_unref(conn);
 }
 
+void compat_conn_ended(virConnectPtr conn)
+{
+    virErrorPtr saved;
+    bool watched;
+
+    if (vrpc_conn_get_status(conn->c) == 0)
+        return;
+    pthread_mutex_lock(&conn->lock);
+    watched = conn->watch != NULL;
+    pthread_mutex_unlock(&conn->lock);
+    if (watched)
+        return; /* the loop reports it */
+    saved = virSaveLastError();
+    vrpc_conn_process(conn->c);
+    compat_error_restore(&saved);
+}
+
 int virConnectRegisterCloseCallback(virConnectPtr conn, virConnectCloseFunc cb, void *opaque,
                                     virFreeCallback freecb)
 {

@@ -357,6 +357,7 @@ int compat_call(virConnectPtr conn, const vrpc_proc *proc, const void *args, voi
     if (rc < 0) {
         compat_error_vrpc(rc, err);
         vrpc_free(err);
+        compat_conn_ended(conn);
         return -1;
     }
     if (ret)

@@ -8,6 +8,7 @@
 #                     virEventRunDefaultImpl, the calls in the main thread
 #   loop.py aio       libvirtaio (asyncio): the loop and the calls in one
 #                     thread, as libvirtaio programs do
+#   loop.py none      no loop: a killed daemon seen by the next call
 #
 # What it does to the daemons: a connection with virConnectSetKeepAlive(1, 2)
 # whose daemon is stopped (SIGSTOP) must be closed by keepalive (reason
@@ -170,6 +171,28 @@ async def scenario():
     attempt("virConnectClose", c.close)
 
 
+def scenario_none():
+    """No loop: the end of the connection is seen by the next call, which
+    runs the close callback in the calling thread."""
+    closes = Closes()
+    section("no loop: the daemon killed")
+    c = libvirt.open(TEST_URI)
+    show("open", "ok")
+    attempt("virConnectRegisterCloseCallback", closes.register, c, "killed")
+    attempt("virConnectSetKeepAlive", c.setKeepAlive, 1, 2)
+    os.kill(daemon_pid(D), signal.SIGKILL)
+    time.sleep(1)
+    attempt("virConnectIsAlive before a call", c.isAlive)
+    show("close callback reasons before a call", closes.got.get("killed", []))
+    attempt("virConnectGetHostname", c.getHostname)
+    show("close callback reasons after the call", closes.got.get("killed", []))
+    attempt("virConnectIsAlive", c.isAlive)
+    attempt("virConnectNumOfDomains", c.numOfDomains)
+    show("close callback reasons after another call", closes.got.get("killed", []))
+    attempt("virConnectUnregisterCloseCallback", c.unregisterCloseCallback)
+    attempt("virConnectClose", c.close)
+
+
 def write_maps():
     maps = os.environ.get("VRPC_DIFF_MAPS")
     if maps:
@@ -185,7 +208,9 @@ def main():
     attempt("virConnectSetKeepAlive without a loop", c.setKeepAlive, 1, 2)
     attempt("virConnectIsAlive without a loop", c.isAlive)
     attempt("virConnectClose", c.close)
-    if MODE == "default":
+    if MODE == "none":
+        scenario_none()
+    elif MODE == "default":
         show("virEventRegisterDefaultImpl", libvirt.virEventRegisterDefaultImpl())
 
         def run():
