@@ -128,7 +128,7 @@ print("upload: the callback ran: %s" % (up["calls"] > 0))
 call("upload: eventRemoveCallback after", st.eventRemoveCallback)
 call("upload: eventUpdateCallback after", st.eventUpdateCallback, 0)
 print("upload: contents %s" % download_all(vol))
-print("upload: expected size=%d sha256=%s" % (len(data), hashlib.sha256(
+print("upload: expected (%d bytes, zeros after) sha256=%s" % (len(data), hashlib.sha256(
     data + bytes(4 * MiB - len(data))).hexdigest()[:16]))
 
 st = conn.newStream(libvirt.VIR_STREAM_NONBLOCK)
