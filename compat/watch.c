@@ -244,15 +244,16 @@ static void run_hooks(compat_watch *w)
     free(copy);
 }
 
-/* Take the run (lock held). false when the watch is dead or this thread
- * already runs it. */
+/* Take the run (lock held). false when the watch is dead or somebody has
+ * the run: this thread (a nested call) or another one (a run of a loop
+ * that calls back from several threads, or a thread changing the
+ * registrations). The loop is not made to wait: an application's loop may
+ * hold a lock that thread needs (python's GIL, to remove a handle), and a
+ * skipped callback is not lost (the descriptors stay ready, and whoever
+ * has the run sets the timeout again when it ends). */
 static bool take_run_locked(compat_watch *w)
 {
-    if (w->dead || (w->running && pthread_equal(w->runner, pthread_self())))
-        return false;
-    while (w->running && !w->dead)
-        pthread_cond_wait(&w->cond, &w->lock);
-    if (w->dead)
+    if (w->dead || w->running)
         return false;
     w->running = true;
     w->runner = pthread_self();

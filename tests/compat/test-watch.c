@@ -95,11 +95,14 @@ static void close_free(void *opaque)
 
 /* A hook that closes its connection from inside the loop's callback. */
 static atomic_int hook_calls, hook_close_rc = 99;
+static atomic_bool hook_armed;
 
 static void closing_hook(void *opaque)
 {
     virConnectPtr conn = opaque;
 
+    if (!atomic_load(&hook_armed))
+        return;
     if (atomic_fetch_add(&hook_calls, 1) == 0)
         atomic_store(&hook_close_rc, virConnectClose(conn));
 }
@@ -231,10 +234,13 @@ int main(void)
         double start = now_s();
         int before = atomic_load(&hook_calls);
 
-        tap_ok(compat_watch_hook_add(conn->watch, closing_hook, conn) == 0,
-               "a hook that closes the connection");
-        /* wake the watch: a call makes virtrpc signal its notify descriptor */
-        free(virConnectGetHostname(conn));
+        tap_ok(virConnectSetKeepAlive(conn, 1, 5) == 0 &&
+                   compat_watch_hook_add(conn->watch, closing_hook, conn) == 0,
+               "a hook that closes the connection, keepalive on");
+        /* from here on this thread leaves the connection alone: the
+         * keepalive timer wakes the watch after 1 s of silence */
+        start = now_s();
+        atomic_store(&hook_armed, true);
         while (atomic_load(&hook_calls) == before && now_s() - start < 10)
             sleep_ms(5);
         sleep_ms(100);
