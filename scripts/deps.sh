@@ -11,7 +11,8 @@ pkgs="gcc libc6-dev meson ninja-build pkg-config libjson-c-dev python3 xz-utils 
       rpcsvc-proto libtirpc-dev
       dbus-daemon dbus-bin polkitd
       debootstrap
-      libvirt-dev libsys-virt-perl ruby-libvirt collectd-core prometheus-libvirt-exporter libvirt-glib-1.0-0"
+      libvirt-dev libsys-virt-perl ruby-libvirt collectd-core prometheus-libvirt-exporter libvirt-glib-1.0-0
+      libglib2.0-bin"
 missing=
 for p in $pkgs; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"
