@@ -5,14 +5,20 @@
 # program once on the system's libvirt.so.0 and once on the compat libraries
 # and compares the transcripts (docs/compat.md, "Programs").
 #
-#   collectd-virt.py [--collectd PATH] [--rows N] [--timeout SECONDS]
+#   collectd-virt.py [--collectd PATH] [--rows N] [--timeout SECONDS] [--events]
 #   collectd-virt.py --check    exit 0 when collectd and its virt plugin are installed
 #
 # collectd runs in the foreground with a private configuration (plugin virt
 # with every ExtraStats selector, plugin csv writing into a temporary
 # directory, a one-second interval) until every metric file has N rows, and
-# is then stopped with SIGTERM. The transcript:
-#   == metrics   one line per metric file (host/plugin-instance/type, the
+# is then stopped with SIGTERM. With --events, the plugin also listens to
+# the domains' lifecycle events (PersistentNotification, its own thread
+# running libvirt's default event loop), and before collectd is stopped
+# another client (the system's virsh) suspends, resumes and destroys the
+# domain, each step waiting for collectd's notification of it. The
+# transcript:
+#   == metrics   (with --events: as read before the first change)
+#                one line per metric file (host/plugin-instance/type, the
 #                date of the csv file removed): its header and the distinct
 #                rows of values, timestamps removed; the test driver's
 #                counters that follow the clock (interface and CPU
@@ -69,12 +75,13 @@ LoadPlugin csv
   PluginInstanceFormat name metadata
   InterfaceFormat address
   ReportBlockDevices true
-</Plugin>
+{notify}</Plugin>
 <Plugin csv>
   DataDir "{data}"
   StoreRates false
 </Plugin>
-""".format(base=base, sock=sock, extra=EXTRA, data=data))
+""".format(base=base, sock=sock, extra=EXTRA, data=data,
+                   notify="  PersistentNotification true\n" if A.events else ""))
 
 
 def check():
@@ -135,6 +142,26 @@ def main():
                 any(k.endswith("/memory-total") for k in files):
             done = True
             break
+    steps = []
+    cut = None
+    if A.events and done:
+        # the metrics compared are those read before the first change
+        cut = time.time()
+        # another client changes the domain; collectd notifies each change
+        uri = "test+unix:///default?socket=" + sock
+        env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
+        for cmd, note in (("suspend", "paused on user request"), ("resume", "returned from paused state"),
+                          ("destroy", "forced poweroff")):
+            r = subprocess.run(["virsh", "-q", "-c", uri, cmd, "test"], env=env, capture_output=True, text=True)
+            seen = False
+            end = time.time() + 10
+            while r.returncode == 0 and time.time() < end and not seen:
+                time.sleep(0.1)
+                log.flush()
+                with open(log.name) as f:
+                    seen = note in f.read()
+            steps.append("%s: %s" % (cmd, "notified" if seen else "virsh exit %d" % r.returncode
+                                     if r.returncode else "not notified"))
     if p.poll() is None:
         p.send_signal(signal.SIGTERM)
         try:
@@ -148,6 +175,8 @@ def main():
     print("== run")
     print("collectd: %s" % ("every metric has %d rows" % A.rows if done else "stopped before %d rows" % A.rows))
     print("exit: %s" % p.returncode)
+    for st in steps:
+        print(st)
     print("== metrics")
     files = metric_files(data)
     for key in sorted(files):
@@ -157,6 +186,8 @@ def main():
             continue
         vals = []
         for ln in r[1:]:
+            if cut is not None and float(ln.split(",")[0]) >= cut:
+                continue
             v = norm_row(ln.split(","))
             if v not in vals:
                 vals.append(v)
@@ -179,6 +210,7 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--collectd", default="/usr/sbin/collectd")
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--events", action="store_true")
     ap.add_argument("--rows", type=int, default=3)
     ap.add_argument("--timeout", type=int, default=60)
     A = ap.parse_args()
