@@ -38,10 +38,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* compat/watch.c drives the connection; until a build has it, events
- * cannot be delivered and registration fails as without an event loop. */
-#pragma weak compat_conn_watch
-
 /* One application callback. */
 typedef struct ev_cb {
     int id;         /* the callbackID the application knows */
@@ -771,10 +767,6 @@ int compat_events_register(virConnectPtr conn, const compat_event_spec *s)
     pthread_mutex_unlock(&st->lock);
 
     /* the loop drives the connection from now on */
-    if (!compat_conn_watch) {
-        set_timer_error();
-        goto fail_cb;
-    }
     if (!compat_conn_watch(conn))
         goto fail_cb;
     if (need_group) {
