@@ -16,8 +16,8 @@ if [ "${VIRTRPC_SKIP_ASAN:-0}" != 1 ]; then
 fi
 # ThreadSanitizer: only the threaded tests (and only what they need is built).
 tsan=${BUILD_DIR_TSAN:-$top/build-tsan}
-tsan_tests="compat-core compat-events compat-stream compat-eventloop compat-watch conn-fake concurrency events-fake events keepalive kill-busy kill-idle alloc-fail short-io kill-daemon reconnect reconnect-fake"
-tsan_targets="tests/compat/test-compat-core tests/compat/test-compat-events tests/compat/test-compat-stream tests/compat/test-compat-eventloop tests/compat/test-compat-watch tests/unit/test-conn-fake tests/integration/test-concurrency tests/events/test-events-fake tests/events/test-events tests/events/keepalive-check tests/streams/test-kill tests/faults/test-alloc-fail tests/faults/test-short-io tests/faults/test-kill-daemon tests/events/test-reconnect tests/unit/test-reconnect-fake"
+tsan_tests="compat-core compat-events compat-stream compat-eventloop compat-watch compat-eventimpl conn-fake concurrency events-fake events keepalive kill-busy kill-idle alloc-fail short-io kill-daemon reconnect reconnect-fake"
+tsan_targets="tests/compat/test-compat-core tests/compat/test-compat-events tests/compat/test-compat-stream tests/compat/test-compat-eventloop tests/compat/test-compat-watch tests/compat/test-compat-eventimpl tests/unit/test-conn-fake tests/integration/test-concurrency tests/events/test-events-fake tests/events/test-events tests/events/keepalive-check tests/streams/test-kill tests/faults/test-alloc-fail tests/faults/test-short-io tests/faults/test-kill-daemon tests/events/test-reconnect tests/unit/test-reconnect-fake"
 if [ "${VIRTRPC_SKIP_TSAN:-0}" != 1 ]; then
     [ -f "$tsan/build.ninja" ] || meson setup "$tsan" "$top" -Db_sanitize=thread -Db_lundef=false >&2
     # shellcheck disable=SC2086
