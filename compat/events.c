@@ -987,8 +987,14 @@ static int register_any(virConnectPtr conn, int family, int eventID, const void 
     return id;
 }
 
+/* The DeregisterAny functions of every family: their checks and the removal. */
 static int deregister_any(virConnectPtr conn, int family, int callbackID, const char *func)
 {
+    compat_reset();
+    if (!compat_obj_conn_at(conn, COMPAT_CONNECT, func)) {
+        compat_dispatch(NULL);
+        return -1;
+    }
     if (callbackID < 0) {
         compat_invalid_arg(compat_func_domain(func), func, "callbackID");
         compat_dispatch(conn);
@@ -1027,11 +1033,6 @@ int virConnectDomainEventRegisterAny(virConnectPtr conn, virDomainPtr dom, int e
 
 int virConnectDomainEventDeregisterAny(virConnectPtr conn, int callbackID)
 {
-    compat_reset();
-    if (!compat_obj_conn(conn, COMPAT_CONNECT)) {
-        compat_dispatch(NULL);
-        return -1;
-    }
     return deregister_any(conn, VRPC_EVENT_FAMILY_DOMAIN, callbackID, __func__);
 }
 
@@ -1109,11 +1110,6 @@ int virConnectNetworkEventRegisterAny(virConnectPtr conn, virNetworkPtr net, int
 
 int virConnectNetworkEventDeregisterAny(virConnectPtr conn, int callbackID)
 {
-    compat_reset();
-    if (!compat_obj_conn(conn, COMPAT_CONNECT)) {
-        compat_dispatch(NULL);
-        return -1;
-    }
     return deregister_any(conn, VRPC_EVENT_FAMILY_NETWORK, callbackID, __func__);
 }
 
@@ -1143,11 +1139,6 @@ int virConnectStoragePoolEventRegisterAny(virConnectPtr conn, virStoragePoolPtr 
 
 int virConnectStoragePoolEventDeregisterAny(virConnectPtr conn, int callbackID)
 {
-    compat_reset();
-    if (!compat_obj_conn(conn, COMPAT_CONNECT)) {
-        compat_dispatch(NULL);
-        return -1;
-    }
     return deregister_any(conn, VRPC_EVENT_FAMILY_STORAGE_POOL, callbackID, __func__);
 }
 
@@ -1175,11 +1166,6 @@ int virConnectNodeDeviceEventRegisterAny(virConnectPtr conn, virNodeDevicePtr de
 
 int virConnectNodeDeviceEventDeregisterAny(virConnectPtr conn, int callbackID)
 {
-    compat_reset();
-    if (!compat_obj_conn(conn, COMPAT_CONNECT)) {
-        compat_dispatch(NULL);
-        return -1;
-    }
     return deregister_any(conn, VRPC_EVENT_FAMILY_NODE_DEVICE, callbackID, __func__);
 }
 
@@ -1209,10 +1195,5 @@ int virConnectSecretEventRegisterAny(virConnectPtr conn, virSecretPtr secret, in
 
 int virConnectSecretEventDeregisterAny(virConnectPtr conn, int callbackID)
 {
-    compat_reset();
-    if (!compat_obj_conn(conn, COMPAT_CONNECT)) {
-        compat_dispatch(NULL);
-        return -1;
-    }
     return deregister_any(conn, VRPC_EVENT_FAMILY_SECRET, callbackID, __func__);
 }

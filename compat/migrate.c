@@ -919,6 +919,45 @@ static int managed_check(virConnectPtr conn, virConnectPtr dconn, unsigned long 
     return 0;
 }
 
+/* The protocols without extensible parameters, newest first: version 3,
+ * 2, then 1 (the last two cannot carry a destination XML). */
+static virDomainPtr migrate_unparams(virDomainPtr domain, virConnectPtr dconn, const char *dxml,
+                                     unsigned long flags, const char *dname, const char *uri,
+                                     unsigned long long bandwidth)
+{
+    int rc;
+
+    rc = both(domain->conn, dconn, FEAT_MIGRATION_V3);
+    if (rc < 0)
+        return NULL;
+    if (rc) {
+        v3args a = {.xmlin = dxml, .dname = dname, .uri = uri, .bw = bandwidth};
+        return migrate_v3(domain, dconn, &a, flags);
+    }
+    rc = both(domain->conn, dconn, FEAT_MIGRATION_V2);
+    if (rc < 0)
+        return NULL;
+    if (rc) {
+        if (dxml) {
+            no_dest_xml();
+            return NULL;
+        }
+        return migrate_v2(domain, dconn, flags, dname, uri, bandwidth);
+    }
+    rc = both(domain->conn, dconn, FEAT_MIGRATION_V1);
+    if (rc < 0)
+        return NULL;
+    if (rc) {
+        if (dxml) {
+            no_dest_xml();
+            return NULL;
+        }
+        return migrate_v1(domain, dconn, flags, dname, uri, bandwidth);
+    }
+    no_common_protocol();
+    return NULL;
+}
+
 /* Migrate and Migrate2 (dxml NULL for Migrate; Migrate passes its uri as
  * the peer-to-peer destination when given, Migrate2 as the migration URI). */
 static virDomainPtr migrate_managed(virDomainPtr domain, virConnectPtr dconn, const char *dxml,
@@ -970,35 +1009,7 @@ static virDomainPtr migrate_managed(virDomainPtr domain, virConnectPtr dconn, co
         return NULL;
     }
 
-    rc = both(domain->conn, dconn, FEAT_MIGRATION_V3);
-    if (rc < 0)
-        return NULL;
-    if (rc) {
-        v3args a = {.xmlin = dxml, .dname = dname, .uri = uri, .bw = bandwidth};
-        return migrate_v3(domain, dconn, &a, flags);
-    }
-    rc = both(domain->conn, dconn, FEAT_MIGRATION_V2);
-    if (rc < 0)
-        return NULL;
-    if (rc) {
-        if (dxml) {
-            no_dest_xml();
-            return NULL;
-        }
-        return migrate_v2(domain, dconn, flags, dname, uri, bandwidth);
-    }
-    rc = both(domain->conn, dconn, FEAT_MIGRATION_V1);
-    if (rc < 0)
-        return NULL;
-    if (rc) {
-        if (dxml) {
-            no_dest_xml();
-            return NULL;
-        }
-        return migrate_v1(domain, dconn, flags, dname, uri, bandwidth);
-    }
-    no_common_protocol();
-    return NULL;
+    return migrate_unparams(domain, dconn, dxml, flags, dname, uri, bandwidth);
 }
 
 virDomainPtr virDomainMigrate(virDomainPtr domain, virConnectPtr dconn, unsigned long flags,
@@ -1094,35 +1105,7 @@ static virDomainPtr migrate3(virDomainPtr domain, virConnectPtr dconn, virTypedP
     if (params_old_args(params, nparams, &uri, &dname, &dxml, &bandwidth) < 0)
         return NULL;
 
-    rc = both(domain->conn, dconn, FEAT_MIGRATION_V3);
-    if (rc < 0)
-        return NULL;
-    if (rc) {
-        v3args a = {.xmlin = dxml, .dname = dname, .uri = uri, .bw = bandwidth};
-        return migrate_v3(domain, dconn, &a, flags);
-    }
-    rc = both(domain->conn, dconn, FEAT_MIGRATION_V2);
-    if (rc < 0)
-        return NULL;
-    if (rc) {
-        if (dxml) {
-            no_dest_xml();
-            return NULL;
-        }
-        return migrate_v2(domain, dconn, flags, dname, uri, bandwidth);
-    }
-    rc = both(domain->conn, dconn, FEAT_MIGRATION_V1);
-    if (rc < 0)
-        return NULL;
-    if (rc) {
-        if (dxml) {
-            no_dest_xml();
-            return NULL;
-        }
-        return migrate_v1(domain, dconn, flags, dname, uri, bandwidth);
-    }
-    no_common_protocol();
-    return NULL;
+    return migrate_unparams(domain, dconn, dxml, flags, dname, uri, bandwidth);
 }
 
 virDomainPtr virDomainMigrate3(virDomainPtr domain, virConnectPtr dconn,
